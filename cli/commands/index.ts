@@ -1,0 +1,6 @@
+// The command table. Commands load lazily, so `edgecap evaluate` never loads ONNX Runtime.
+import type { Command } from "../command.ts";
+
+export const commands: Record<string, () => Promise<Command>> = {
+  evaluate: async () => (await import("./evaluate.ts")).command,
+};
