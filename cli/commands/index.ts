@@ -3,4 +3,7 @@ import type { Command } from "../command.ts";
 
 export const commands: Record<string, () => Promise<Command>> = {
   evaluate: async () => (await import("./evaluate.ts")).command,
+  caption: async () => (await import("./caption.ts")).command,
+  clipscore: async () => (await import("./clipscore.ts")).command,
+  df: async () => (await import("./df.ts")).command,
 };

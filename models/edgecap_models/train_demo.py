@@ -1,0 +1,94 @@
+"""Run every demo training stage in order and record the metrics of record.
+
+Stages: a. decoder language model, b. ViT pretraining, c. the captioner for each LoRA variant,
+d. the CLIP-style dual encoder. Logs go to models/logs/*.jsonl; the summary, with the command
+that produced it, goes to models/logs/metrics.json.
+
+    /usr/bin/python3 -m edgecap_models.train_demo --out models/work
+    /usr/bin/python3 -m edgecap_models.train_demo --out /tmp/edgecap-smoke --smoke   # a few steps each
+
+The step counts are sized so the whole run takes roughly 40 minutes on 2 CPU cores.
+"""
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from . import train_captioner, train_clip, train_decoder, train_vit
+from .lora import LoRAConfig
+
+FULL = dict(decoder_steps=200, vit_steps=350, captioner_steps=280, clip_steps=350, images=6000, test_images=300)
+SMOKE = dict(decoder_steps=3, vit_steps=3, captioner_steps=3, clip_steps=3, images=64, test_images=20)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("models/work"), help="work folder (checkpoints, caches)")
+    parser.add_argument("--logs", type=Path, default=Path("models/logs"), help="folder for logs and metrics.json")
+    parser.add_argument("--smoke", action="store_true", help="a few steps per stage on 64 images")
+    parser.add_argument("--variants", default=",".join(train_captioner.VARIANTS), help="captioner variants to train")
+    parser.add_argument("--skip", default="", help="comma-separated stages to reuse from --out: decoder,vit")
+    for key in FULL:
+        parser.add_argument("--" + key.replace("_", "-"), type=int, default=None, help=f"override {key}")
+    args = parser.parse_args(argv)
+    plan = dict(SMOKE if args.smoke else FULL)
+    for key in FULL:
+        if getattr(args, key) is not None:
+            plan[key] = getattr(args, key)
+    skip = set(filter(None, args.skip.split(",")))
+    args.out.mkdir(parents=True, exist_ok=True)
+    command = "/usr/bin/python3 -m edgecap_models.train_demo " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    metrics_path = args.logs / ("metrics.smoke.json" if args.smoke else "metrics.json")
+    metrics = {"command": command, "cwd": "repository root, PYTHONPATH=models", "plan": plan,
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
+    if skip and metrics_path.exists():
+        # Reused stages keep the metrics of the run that trained them.
+        earlier = json.loads(metrics_path.read_text())
+        metrics["earlier_runs"] = earlier.get("earlier_runs", []) + [{"command": earlier.get("command")}]
+        for stage in skip:
+            if stage in earlier:
+                metrics[stage] = earlier[stage]
+
+    def save():
+        metrics_path.parent.mkdir(parents=True, exist_ok=True)
+        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+
+    if "decoder" not in skip:
+        metrics["decoder"] = train_decoder.run(
+            args.out, plan["decoder_steps"], 64, 2e-3, plan["images"], args.logs / "train_decoder.jsonl"
+        )
+        save()
+    if "vit" not in skip:
+        metrics["vit"] = train_vit.run(args.out, plan["vit_steps"], 32, 1e-3, plan["images"], args.logs / "train_vit.jsonl")
+        save()
+
+    metrics["captioner"] = {}
+    for name in filter(None, args.variants.split(",")):
+        preset = train_captioner.VARIANTS[name]
+        result = train_captioner.run(
+            args.out,
+            name,
+            LoRAConfig(rank=preset["rank"], alpha=preset["alpha"]),
+            plan["captioner_steps"],
+            16,
+            2e-3,
+            plan["images"],
+            plan["test_images"],
+            args.logs / f"train_captioner_{name}.jsonl",
+        )
+        metrics["captioner"][name] = result
+        save()
+
+    metrics["clip"] = train_clip.run(
+        args.out, plan["clip_steps"], 64, 1e-3, plan["images"], plan["test_images"], args.logs / "train_clip.jsonl"
+    )
+    metrics["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    save()
+    print(json.dumps({k: v for k, v in metrics.items() if k != "captioner"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond `npm ci`, from Debian's packages: Chromium for the
+# browser tests (playwright-core drives /usr/bin/chromium; it never downloads a browser) and
+# Python 3 with PyTorch, ONNX and pytest for the models/ recipe tests. Then runs `npm ci`.
+# Needs root (CI runs as root); on a workstation run it with sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(chromium python3-torch python3-onnx python3-numpy python3-pil python3-pytest python3-regex python3-scipy)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup-test-deps: missing Debian packages: ${missing[*]}; rerun this script as root (sudo)." >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# `npm ci` must run its install scripts: they put the pinned Node 24 into node_modules/.bin.
+npm ci --no-audit --no-fund
