@@ -14,7 +14,13 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        // The API key is a test value: the edge tests check the 401 and 403 responses against it.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { EDGECAP_API_KEY: "edge-test-api-key" } },
+          }),
+        ],
         test: {
           name: "edge",
           include: ["test/edge/**/*.test.ts"],

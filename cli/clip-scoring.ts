@@ -28,7 +28,8 @@ export async function indexImageFiles(directory: string): Promise<Map<string, st
   const index = new Map<string, string>();
   for (const entry of await readdir(directory)) {
     const extension = extname(entry).toLowerCase();
-    if (IMAGE_EXTENSIONS.has(extension)) index.set(entry.slice(0, -extension.length), join(directory, entry));
+    if (IMAGE_EXTENSIONS.has(extension))
+      index.set(entry.slice(0, -extension.length), join(directory, entry));
   }
   return index;
 }
@@ -46,7 +47,9 @@ export async function scoreImagesWithClip(input: ClipScoringInput): Promise<Clip
 
   await initNodeImageCodecs();
   const { ort } = await loadNodeOrt();
-  const clip = await OnnxClip.load(directoryPackageSource(input.clipDir), ort, { cache: new MemoryEmbeddingCache() });
+  const clip = await OnnxClip.load(directoryPackageSource(input.clipDir), ort, {
+    cache: new MemoryEmbeddingCache(),
+  });
 
   const embeddings: Float32Array[] = [];
   for (const [index, id] of input.imageIds.entries()) {

@@ -11,7 +11,11 @@ function printHelp(summaries: [string, string][]): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv.slice(0, 1), strict: false, allowPositionals: true });
+  const { positionals } = parseArgs({
+    args: argv.slice(0, 1),
+    strict: false,
+    allowPositionals: true,
+  });
   const name = positionals[0];
 
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
@@ -25,7 +29,9 @@ export async function main(argv: string[]): Promise<number> {
 
   const load = commands[name];
   if (load === undefined) {
-    console.error(`edgecap: unknown command "${name}". Known commands: ${Object.keys(commands).join(", ")}.`);
+    console.error(
+      `edgecap: unknown command "${name}". Known commands: ${Object.keys(commands).join(", ")}.`,
+    );
     return EXIT_USAGE;
   }
 
@@ -43,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`edgecap ${name}: ${error.message}\n\n${command.usage}`);
       return EXIT_USAGE;
     }
-    console.error(`edgecap ${name}: internal error: ${error instanceof Error ? error.stack : String(error)}`);
+    console.error(
+      `edgecap ${name}: internal error: ${error instanceof Error ? error.stack : String(error)}`,
+    );
     return EXIT_INTERNAL;
   }
 }

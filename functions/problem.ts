@@ -15,8 +15,16 @@ export type ProblemKind =
   | "payload-too-large"
   | "too-many-items"
   | "unsupported-media-type"
+  | "invalid-image"
+  | "unauthorized"
+  | "forbidden"
+  | "rate-limited"
   | "not-found"
   | "method-not-allowed"
+  | "model-unavailable"
+  | "backend-unavailable"
+  | "backend-timeout"
+  | "not-built"
   | "internal-error";
 
 export interface ProblemField {
@@ -27,10 +35,13 @@ export interface ProblemField {
 
 /** An error that carries its HTTP status and problem type up to the app's error handler. */
 export class ProblemError extends Error {
+  override name = "ProblemError";
   readonly status: ContentfulStatusCode;
   readonly kind: ProblemKind;
   readonly title: string;
   readonly errors: ProblemField[] | undefined;
+  /** Response headers the problem needs, such as Retry-After or WWW-Authenticate. */
+  readonly headers: Record<string, string>;
 
   constructor(
     status: ContentfulStatusCode,
@@ -38,12 +49,14 @@ export class ProblemError extends Error {
     title: string,
     detail: string,
     errors?: ProblemField[],
+    headers: Record<string, string> = {},
   ) {
     super(detail);
     this.status = status;
     this.kind = kind;
     this.title = title;
     this.errors = errors;
+    this.headers = headers;
   }
 }
 
@@ -59,6 +72,7 @@ export function problemResponse(
   title: string,
   detail: string,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Response {
   const body = {
     type: problemTypeUri(kind),
@@ -68,5 +82,17 @@ export function problemResponse(
     instance: `urn:edgecap:request:${c.get("requestId") ?? "unknown"}`,
     ...extra,
   };
-  return c.body(JSON.stringify(body), status, { "content-type": PROBLEM_CONTENT_TYPE });
+  return c.body(JSON.stringify(body), status, { ...headers, "content-type": PROBLEM_CONTENT_TYPE });
+}
+
+/** The problem+json document of an error, for places that cannot return a response (SSE). */
+export function problemBody(requestId: string, error: ProblemError): Record<string, unknown> {
+  return {
+    type: problemTypeUri(error.kind),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    instance: `urn:edgecap:request:${requestId}`,
+    ...(error.errors === undefined ? {} : { errors: error.errors }),
+  };
 }

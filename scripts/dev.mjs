@@ -1,10 +1,32 @@
-// `npm start`: serves edgecap offline with `wrangler dev` on loopback (port from PORT, default 8787).
+// `npm start`: serves edgecap offline with `wrangler dev` on loopback. PORT sets the port (default
+// 8787), INSPECTOR_PORT the devtools port (default 9229), WRANGLER_LOG wrangler's log level
+// (default "log", the lowest level that still prints the Worker's console.log request lines),
+// WRANGLER_PERSIST the local state folder
+// (default .wrangler/state, where the local KV store of the embedding cache lives), and
+// EDGECAP_DEV_VARS extra `--var NAME:VALUE` pairs separated by spaces (tests point LLAVA_BASE_URL
+// at a fake server this way). npm runs scripts/build-assets.mjs first (prestart).
 // wrangler is started in its own process group because killing only its PID leaves node, workerd
 // and esbuild children running; on SIGINT/SIGTERM the whole group is ended.
 import { spawn } from "node:child_process";
 
 const port = process.env.PORT ?? "8787";
-const args = ["dev", "--ip", "127.0.0.1", "--port", port, "--log-level", process.env.WRANGLER_LOG ?? "info"];
+const args = [
+  "dev",
+  "--local",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  port,
+  "--inspector-port",
+  process.env.INSPECTOR_PORT ?? "9229",
+  "--log-level",
+  process.env.WRANGLER_LOG ?? "log",
+  "--show-interactive-dev-session=false",
+];
+if (process.env.WRANGLER_PERSIST) args.push("--persist-to", process.env.WRANGLER_PERSIST);
+for (const pair of (process.env.EDGECAP_DEV_VARS ?? "").split(" ").filter(Boolean)) {
+  args.push("--var", pair);
+}
 
 const child = spawn("wrangler", args, {
   stdio: "inherit",

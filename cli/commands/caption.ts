@@ -53,7 +53,9 @@ async function run(argv: string[]): Promise<number> {
   const { ort } = await loadNodeOrt();
   let captioner: OnnxCaptioner;
   try {
-    captioner = await OnnxCaptioner.load(directoryPackageSource(values.model), ort, { cache: new MemoryEmbeddingCache() });
+    captioner = await OnnxCaptioner.load(directoryPackageSource(values.model), ort, {
+      cache: new MemoryEmbeddingCache(),
+    });
   } catch (error) {
     if (error instanceof ModelPackageError) {
       console.error(`edgecap caption: invalid model package ${values.model}: ${error.message}`);
@@ -96,7 +98,10 @@ async function run(argv: string[]): Promise<number> {
 
   if (values.format === "json") console.log(JSON.stringify(results, null, 2));
   if (values.attention !== undefined) {
-    await writeFile(values.attention, `${JSON.stringify(documents.length === 1 ? documents[0] : documents)}\n`);
+    await writeFile(
+      values.attention,
+      `${JSON.stringify(documents.length === 1 ? documents[0] : documents)}\n`,
+    );
   }
   return failures > 0 ? EXIT_DATA_ERROR : EXIT_OK;
 }

@@ -49,20 +49,29 @@ async function run(argv: string[]): Promise<number> {
   try {
     const predictionsText = await readFile(values.predictions as string, "utf8");
     if (values.references !== undefined) {
-      const input = parseEvaluationFiles(predictionsText, await readFile(values.references, "utf8"));
+      const input = parseEvaluationFiles(
+        predictionsText,
+        await readFile(values.references, "utf8"),
+      );
       imageIds = [...input.corpus.imageIds];
       captions = [...input.corpus.candidates];
       references = input.corpus.references.map((list) => [...list]);
     } else {
       const parsed: unknown = JSON.parse(predictionsText);
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-        console.error(`edgecap clipscore: ${values.predictions} must be a JSON object {"<image name>": "caption"}`);
+        console.error(
+          `edgecap clipscore: ${values.predictions} must be a JSON object {"<image name>": "caption"}`,
+        );
         return EXIT_DATA_ERROR;
       }
       const entries = Object.entries(parsed as Record<string, unknown>);
-      const invalid = entries.filter(([, caption]) => typeof caption !== "string").map(([id]) => id);
+      const invalid = entries
+        .filter(([, caption]) => typeof caption !== "string")
+        .map(([id]) => id);
       if (invalid.length > 0) {
-        console.error(`edgecap clipscore: captions must be strings; not for ${invalid.slice(0, 10).join(", ")}`);
+        console.error(
+          `edgecap clipscore: captions must be strings; not for ${invalid.slice(0, 10).join(", ")}`,
+        );
         return EXIT_DATA_ERROR;
       }
       imageIds = entries.map(([id]) => id);
@@ -95,7 +104,9 @@ async function run(argv: string[]): Promise<number> {
   }
 
   if (values["per-image"] !== undefined) {
-    const rows = imageIds.map((imageId, i) => JSON.stringify({ image_id: imageId, caption: captions[i], ...result.pairs[i] }));
+    const rows = imageIds.map((imageId, i) =>
+      JSON.stringify({ image_id: imageId, caption: captions[i], ...result.pairs[i] }),
+    );
     await writeFile(values["per-image"], `${rows.join("\n")}\n`);
   }
   const summary = {
@@ -112,7 +123,8 @@ async function run(argv: string[]): Promise<number> {
     console.log(`images       ${imageIds.length}`);
     console.log(`prefix       ${JSON.stringify(result.prefix)}`);
     console.log(`CLIPScore    ${result.clipScore.toFixed(4)}`);
-    if (result.refClipScore !== undefined) console.log(`RefCLIPScore ${result.refClipScore.toFixed(4)}`);
+    if (result.refClipScore !== undefined)
+      console.log(`RefCLIPScore ${result.refClipScore.toFixed(4)}`);
   }
   return EXIT_OK;
 }

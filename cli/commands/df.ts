@@ -87,7 +87,7 @@ async function run(argv: string[]): Promise<number> {
   const json = table.toJson();
   await writeFile(values.out, `${JSON.stringify(json)}\n`);
   console.error(
-    `edgecap df: wrote ${values.out}: document frequencies of ${Object.keys(json.documentFrequency).length} n-grams over ${table.imageCount} images (${tokenize ? "PTB tokenization" : "no tokenization"})`,
+    `edgecap df: wrote ${values.out}: document frequencies of ${table.ngramCount} n-grams over ${table.imageCount} images (${tokenize ? "PTB tokenization" : "no tokenization"})`,
   );
   return EXIT_OK;
 }

@@ -13,6 +13,8 @@ import {
   type ScoreReport,
   scoreCaptions,
 } from "../../shared/metrics/score.ts";
+import { ModelPackageError } from "../../shared/runtime/errors.ts";
+import { type ClipScoringOutput, scoreImagesWithClip } from "../clip-scoring.ts";
 import { type Command, EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "../command.ts";
 
 const USAGE = `Usage: edgecap evaluate --predictions FILE --references FILE [options]
@@ -31,11 +33,16 @@ Options:
   --df FILE           CIDEr-D document frequencies from a table built by \`edgecap df\`, instead of
                       from the evaluated references (needed to score a single image)
   --no-tokenize       skip PTB tokenization: the captions are already lower-case tokens joined by spaces
+  --images DIR        with --clip: the images, named <image file name without extension>.jpg/.png/...
+  --clip DIR          with --images: a CLIP package; adds CLIPScore and RefCLIPScore
+  --clip-prefix TEXT  text put before every caption for CLIPScore, e.g. "A photo depicts " (default none)
 
 Exit status: 0 scored, 1 invalid input data, 2 invalid usage or unreadable file.`;
 
-// TODO: CLIPScore options `--images DIR --clip DIR` go here; they add "clip_score" to the metrics.
 const OPTIONS = {
+  images: { type: "string" },
+  clip: { type: "string" },
+  "clip-prefix": { type: "string", default: "" },
   predictions: { type: "string" },
   references: { type: "string" },
   metrics: { type: "string" },
@@ -69,6 +76,11 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--format must be "table" or "json", got "${format}"`);
   }
   const tokenize = !values["no-tokenize"];
+  if ((values.images === undefined) !== (values.clip === undefined)) {
+    throw new UsageError(
+      "--images and --clip go together: CLIPScore needs both the image folder and the CLIP package",
+    );
+  }
   const started = performance.now();
 
   const predictionsText = await readInputFile(predictionsPath, "--predictions");
@@ -107,6 +119,29 @@ async function run(argv: string[]): Promise<number> {
     `edgecap evaluate: scored ${plural(report.imageCount, "image")} (${report.metrics.join(", ")}) in ${seconds.toFixed(2)} s`,
   );
   for (const warning of report.warnings) console.error(`warning: ${warning.message}`);
+
+  if (values.images !== undefined && values.clip !== undefined) {
+    try {
+      const clip = await scoreImagesWithClip({
+        clipDir: values.clip,
+        imagesDir: values.images,
+        imageIds: input.corpus.imageIds,
+        captions: input.corpus.candidates,
+        references: input.corpus.references,
+        prefix: values["clip-prefix"],
+      });
+      addClipScores(report, clip);
+      console.error(
+        `edgecap evaluate: CLIPScore with ${clip.model.id}, prefix ${JSON.stringify(clip.prefix)}`,
+      );
+    } catch (error) {
+      if (error instanceof ModelPackageError || (error as Error).message.includes("have no file")) {
+        console.error(`edgecap evaluate: ${(error as Error).message}`);
+        return EXIT_DATA_ERROR;
+      }
+      throw error;
+    }
+  }
 
   if (values["per-image"] !== undefined) {
     const path = values["per-image"];
@@ -233,14 +268,35 @@ class StageProgress {
   }
 }
 
-/** Flattens scores into named columns: bleu_1..bleu_4, rouge_l, cider_d. */
-function namedScores(scores: MetricScores): Record<string, number> {
+/** CLIPScore columns added next to the caption metrics when --images and --clip are given. */
+interface ClipColumns {
+  clip_score?: number;
+  ref_clip_score?: number;
+}
+
+function addClipScores(report: ScoreReport, clip: ClipScoringOutput): void {
+  const corpus = report.corpus as MetricScores & ClipColumns;
+  corpus.clip_score = clip.clipScore;
+  if (clip.refClipScore !== undefined) corpus.ref_clip_score = clip.refClipScore;
+  for (const [i, row] of report.perImage.entries()) {
+    const pair = clip.pairs[i];
+    const columns = row as MetricScores & ClipColumns;
+    if (pair === undefined) continue;
+    columns.clip_score = pair.clipScore;
+    if (pair.refClipScore !== undefined) columns.ref_clip_score = pair.refClipScore;
+  }
+}
+
+/** Flattens scores into named columns: bleu_1..bleu_4, rouge_l, cider_d, then CLIPScore if present. */
+function namedScores(scores: MetricScores & ClipColumns): Record<string, number> {
   const named: Record<string, number> = {};
   scores.bleu?.forEach((value, k) => {
     named[`bleu_${k + 1}`] = value;
   });
   if (scores.rouge_l !== undefined) named.rouge_l = scores.rouge_l;
   if (scores.cider_d !== undefined) named.cider_d = scores.cider_d;
+  if (scores.clip_score !== undefined) named.clip_score = scores.clip_score;
+  if (scores.ref_clip_score !== undefined) named.ref_clip_score = scores.ref_clip_score;
   return named;
 }
 
@@ -263,6 +319,8 @@ const DISPLAY_NAMES: Record<string, string> = {
   bleu_4: "BLEU-4",
   rouge_l: "ROUGE-L",
   cider_d: "CIDEr-D",
+  clip_score: "CLIPScore",
+  ref_clip_score: "RefCLIP-S",
 };
 
 function summaryTable(report: ScoreReport, format: string): string {

@@ -6,4 +6,6 @@ export const commands: Record<string, () => Promise<Command>> = {
   caption: async () => (await import("./caption.ts")).command,
   clipscore: async () => (await import("./clipscore.ts")).command,
   df: async () => (await import("./df.ts")).command,
+  embeddings: async () => (await import("./embeddings.ts")).command,
+  experiment: async () => (await import("./experiment.ts")).command,
 };

@@ -48,7 +48,7 @@ const datasetSchema = z.strictObject({
   imageIds: z.array(z.string().min(1)).min(1).optional(),
   /** At most this many images, the first ones in captions-file order. */
   limit: positiveInt.optional(),
-  /** "skip" drops images whose file is not in the folder (a folder that holds part of a split). */
+  /** "skip" drops images whose file is not in the folder (a folder that contains part of a split). */
   missingImages: z.enum(["error", "skip"]).default("error"),
   /** Overrides the experiment's attention selection for this dataset. */
   attention: attentionSelectionSchema.optional(),
@@ -170,7 +170,10 @@ export async function loadExperimentConfig(path: string): Promise<LoadedConfig> 
     json = JSON.parse(text);
   } catch (error) {
     throw new ConfigError([
-      { path: "(file)", message: `config "${path}" is not valid JSON: ${(error as Error).message}` },
+      {
+        path: "(file)",
+        message: `config "${path}" is not valid JSON: ${(error as Error).message}`,
+      },
     ]);
   }
 
@@ -241,7 +244,10 @@ function crossCheck(config: ExperimentConfig): ConfigProblem[] {
   config.models.forEach((model, m) => {
     model.datasets?.forEach((id, k) => {
       if (!datasetIds.has(id)) {
-        add(`models/${m}/datasets/${k}`, `unknown dataset "${id}"; known: ${[...datasetIds].join(", ")}`);
+        add(
+          `models/${m}/datasets/${k}`,
+          `unknown dataset "${id}"; known: ${[...datasetIds].join(", ")}`,
+        );
       }
     });
     if (model.kind === "llava-import") {
@@ -256,14 +262,23 @@ function crossCheck(config: ExperimentConfig): ConfigProblem[] {
 
     model.decoding?.forEach((id, k) => {
       if (!decodingIds.has(id)) {
-        add(`models/${m}/decoding/${k}`, `unknown decoding config "${id}"; known: ${[...decodingIds].join(", ") || "none"}`);
+        add(
+          `models/${m}/decoding/${k}`,
+          `unknown decoding config "${id}"; known: ${[...decodingIds].join(", ") || "none"}`,
+        );
       }
     });
     if (config.decoding.length === 0) {
-      add("decoding", `model "${model.id}" (kind ${model.kind}) needs at least one decoding config`);
+      add(
+        "decoding",
+        `model "${model.id}" (kind ${model.kind}) needs at least one decoding config`,
+      );
     }
     if (model.kind === "llava-backend" && config.instructions.length === 0) {
-      add("instructions", `model "${model.id}" is a LLaVA backend and needs at least one instruction`);
+      add(
+        "instructions",
+        `model "${model.id}" is a LLaVA backend and needs at least one instruction`,
+      );
     }
     for (const dataset of config.datasets) {
       const runsOn = model.datasets === undefined || model.datasets.includes(dataset.id);
@@ -289,7 +304,11 @@ function crossCheck(config: ExperimentConfig): ConfigProblem[] {
   return problems;
 }
 
-function checkUnique(ids: readonly string[], field: string, add: (path: string, message: string) => void): void {
+function checkUnique(
+  ids: readonly string[],
+  field: string,
+  add: (path: string, message: string) => void,
+): void {
   const first = new Map<string, number>();
   ids.forEach((id, index) => {
     const earlier = first.get(id);
@@ -307,25 +326,39 @@ async function checkPaths(loaded: LoadedConfig): Promise<void> {
   const { config } = loaded;
   const checks: { path: string; value: string; kind: "file" | "folder" }[] = [];
   config.datasets.forEach((dataset, d) => {
-    if (dataset.captions !== undefined) checks.push({ path: `datasets/${d}/captions`, value: dataset.captions, kind: "file" });
-    if (dataset.images !== undefined) checks.push({ path: `datasets/${d}/images`, value: dataset.images, kind: "folder" });
+    if (dataset.captions !== undefined)
+      checks.push({ path: `datasets/${d}/captions`, value: dataset.captions, kind: "file" });
+    if (dataset.images !== undefined)
+      checks.push({ path: `datasets/${d}/images`, value: dataset.images, kind: "folder" });
   });
   config.models.forEach((model, m) => {
-    if (model.kind === "onnx") checks.push({ path: `models/${m}/package`, value: model.package, kind: "folder" });
-    if (model.kind === "llava-import") checks.push({ path: `models/${m}/folder`, value: model.folder, kind: "folder" });
+    if (model.kind === "onnx")
+      checks.push({ path: `models/${m}/package`, value: model.package, kind: "folder" });
+    if (model.kind === "llava-import")
+      checks.push({ path: `models/${m}/folder`, value: model.folder, kind: "folder" });
   });
-  if (config.clip !== undefined) checks.push({ path: "clip/package", value: config.clip.package, kind: "folder" });
+  if (config.clip !== undefined)
+    checks.push({ path: "clip/package", value: config.clip.package, kind: "folder" });
 
   const problems: ConfigProblem[] = [];
   for (const check of checks) {
     const absolute = resolveConfigPath(loaded, check.value);
     const found = await stat(absolute).catch(() => null);
     if (found === null) {
-      problems.push({ path: check.path, message: `${check.kind} "${check.value}" not found (resolved to ${absolute})` });
+      problems.push({
+        path: check.path,
+        message: `${check.kind} "${check.value}" not found (resolved to ${absolute})`,
+      });
     } else if (check.kind === "file" && !found.isFile()) {
-      problems.push({ path: check.path, message: `"${check.value}" is not a file (resolved to ${absolute})` });
+      problems.push({
+        path: check.path,
+        message: `"${check.value}" is not a file (resolved to ${absolute})`,
+      });
     } else if (check.kind === "folder" && !found.isDirectory()) {
-      problems.push({ path: check.path, message: `"${check.value}" is not a folder (resolved to ${absolute})` });
+      problems.push({
+        path: check.path,
+        message: `"${check.value}" is not a folder (resolved to ${absolute})`,
+      });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -339,10 +372,12 @@ export function configSha256(config: ExperimentConfig): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+    const record = value as Record<string, unknown>;
+    // Array.prototype.sort without a comparator orders strings by UTF-16 code units, whatever the locale.
+    const keys = Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(",")}}`;
   }
   return JSON.stringify(value);
 }

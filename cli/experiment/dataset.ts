@@ -64,8 +64,13 @@ export async function loadDataset(loaded: LoadedConfig, index: number): Promise<
       references: [],
     }));
   } else {
-    images = await readCocoCaptions(resolveConfigPath(loaded, config.captions), `${field}/captions`, warnings);
-    if (config.imageIds !== undefined) images = selectImages(images, config.imageIds, `${field}/imageIds`);
+    images = await readCocoCaptions(
+      resolveConfigPath(loaded, config.captions),
+      `${field}/captions`,
+      warnings,
+    );
+    if (config.imageIds !== undefined)
+      images = selectImages(images, config.imageIds, `${field}/imageIds`);
   }
 
   if (imageDir !== null) {
@@ -74,17 +79,32 @@ export async function loadDataset(loaded: LoadedConfig, index: number): Promise<
   if (config.limit !== undefined) images = images.slice(0, config.limit);
 
   if (images.length === 0) {
-    throw new ConfigError([{ path: field, message: `dataset "${config.id}" has no images left to caption` }]);
+    throw new ConfigError([
+      { path: field, message: `dataset "${config.id}" has no images left to caption` },
+    ]);
   }
-  return { config, index, images, imageDir, hasReferences: config.captions !== undefined, warnings };
+  return {
+    config,
+    index,
+    images,
+    imageDir,
+    hasReferences: config.captions !== undefined,
+    warnings,
+  };
 }
 
-async function readCocoCaptions(path: string, field: string, warnings: string[]): Promise<DatasetImage[]> {
+async function readCocoCaptions(
+  path: string,
+  field: string,
+  warnings: string[],
+): Promise<DatasetImage[]> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
-    throw new ConfigError([{ path: field, message: `cannot read "${path}" as JSON: ${(error as Error).message}` }]);
+    throw new ConfigError([
+      { path: field, message: `cannot read "${path}" as JSON: ${(error as Error).message}` },
+    ]);
   }
 
   const parsed = cocoCaptionsSchema.safeParse(json);
@@ -102,12 +122,20 @@ async function readCocoCaptions(path: string, field: string, warnings: string[])
   for (const entry of parsed.data.images) {
     const sourceId = String(entry.id);
     const id = stripExtension(entry.file_name.slice(entry.file_name.lastIndexOf("/") + 1));
-    const earlier = stems.get(id);
-    if (earlier !== undefined || byId.has(sourceId)) {
+    if (byId.has(sourceId)) {
       throw new ConfigError([
         {
           path: field,
-          message: `"${path}" lists image ${sourceId} ("${entry.file_name}") twice or with the same file name as image ${earlier}; image names must be unique`,
+          message: `"${path}" lists image id ${sourceId} twice; image ids must be unique`,
+        },
+      ]);
+    }
+    const earlier = stems.get(id);
+    if (earlier !== undefined) {
+      throw new ConfigError([
+        {
+          path: field,
+          message: `"${path}": images ${earlier} and ${sourceId} have the same file name without extension, "${id}"; rename one, because reports name images by it`,
         },
       ]);
     }
@@ -128,7 +156,10 @@ async function readCocoCaptions(path: string, field: string, warnings: string[])
     if (image === undefined) unknown++;
     else image.references.push(annotation.caption);
   }
-  if (unknown > 0) warnings.push(`${unknown} annotation(s) of "${path}" name images that are not in its "images" list; they are ignored`);
+  if (unknown > 0)
+    warnings.push(
+      `${unknown} annotation(s) of "${path}" name images that are not in its "images" list; they are ignored`,
+    );
 
   const images = [...byId.values()];
   const withReferences = images.filter((image) => image.references.length > 0);
@@ -140,7 +171,11 @@ async function readCocoCaptions(path: string, field: string, warnings: string[])
   return withReferences;
 }
 
-function selectImages(images: DatasetImage[], ids: readonly string[], field: string): DatasetImage[] {
+function selectImages(
+  images: DatasetImage[],
+  ids: readonly string[],
+  field: string,
+): DatasetImage[] {
   const wanted = new Set(ids);
   const selected = images.filter((image) => wanted.has(image.id));
   if (selected.length < wanted.size) {
@@ -180,6 +215,8 @@ async function applyMissingImageRule(
       },
     ]);
   }
-  warnings.push(`${missing.length} image(s) of dataset "${config.id}" have no file in "${imageDir}" and are skipped`);
+  warnings.push(
+    `${missing.length} image(s) of dataset "${config.id}" have no file in "${imageDir}" and are skipped`,
+  );
   return present;
 }

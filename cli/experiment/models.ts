@@ -44,7 +44,7 @@ export interface ClipModel {
   embedTexts(texts: string[]): Promise<Float32Array[]>;
 }
 
-/** What the runner needs to build models from the config; tests pass doubles. */
+/** Constructors of the models a config names; tests pass doubles. */
 export interface ModelFactories {
   /** Loads the captioner package in `packageDir` (an absolute path). */
   captioner(packageDir: string): Promise<CaptionModel>;
@@ -55,7 +55,12 @@ export interface ModelFactories {
 }
 
 /** Defaults of the LLaVA backend options that the experiment config may leave out. */
-const LLAVA_GENERATION_DEFAULTS = { max_new_tokens: 30, temperature: 1, top_p: 1, do_sample: false };
+const LLAVA_GENERATION_DEFAULTS = {
+  max_new_tokens: 30,
+  temperature: 1,
+  top_p: 1,
+  do_sample: false,
+};
 
 /**
  * Adapts a LLaVA caption backend to CaptionModel. Backends return text only, so `attention` is

@@ -1,12 +1,14 @@
 // Append-only JSON-lines files of prediction rows. Rows are written in batches, each batch with one
 // write and an fsync, so after a crash every row that was reported written is on disk and at most
 // the last line is partial. Readers ignore that partial line and resume truncates it away.
-import { mkdir, open, readFile, truncate } from "node:fs/promises";
+
 import type { FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type PredictionRow, predictionRowSchema } from "../../shared/report/schema.ts";
+import { ExperimentError } from "./errors.ts";
 
-/** The key of a row: a predictions file holds at most one row per (config, image). */
+/** Returns the key of a row. A predictions file contains at most one row per (config, image). */
 export function rowKey(config: string, image: string): string {
   return `${config}\u0000${image}`;
 }
@@ -23,9 +25,11 @@ export interface PredictionFile {
 }
 
 /** Thrown for a complete line that is not a valid row: the file is damaged, not merely cut off. */
-export class PredictionFileError extends Error {
+export class PredictionFileError extends ExperimentError {
   constructor(path: string, line: number, reason: string) {
-    super(`${path}:${line}: invalid prediction row: ${reason}; delete the file to redo its rows, or fix the line`);
+    super(
+      `${path}:${line}: invalid prediction row: ${reason}; delete the file to redo its rows, or fix the line`,
+    );
     this.name = "PredictionFileError";
   }
 }
@@ -60,7 +64,11 @@ export async function readPredictionFile(path: string): Promise<PredictionFile> 
     const parsed = predictionRowSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new PredictionFileError(path, index + 1, `${issue?.path.join("/") ?? ""}: ${issue?.message ?? "invalid"}`);
+      throw new PredictionFileError(
+        path,
+        index + 1,
+        `${issue?.path.join("/") ?? ""}: ${issue?.message ?? "invalid"}`,
+      );
     }
     const key = rowKey(parsed.data.config, parsed.data.image);
     if (seen.has(key)) {
@@ -89,10 +97,13 @@ export class PredictionLog {
   }
 
   /**
-   * Opens `path` for appending. With `resume`, reads the rows already there and cuts off a partial
-   * last line first; without it, the file must not exist yet, so no run is overwritten by accident.
+   * Opens `path` for appending. With `resume`, reads the rows already there and first cuts off a
+   * partial last line. Without it, the file must not exist yet, so no run is overwritten by accident.
    */
-  static async open(path: string, resume: boolean): Promise<{ log: PredictionLog; existing: PredictionFile }> {
+  static async open(
+    path: string,
+    resume: boolean,
+  ): Promise<{ log: PredictionLog; existing: PredictionFile }> {
     await mkdir(dirname(path), { recursive: true });
     const existing = resume
       ? await readPredictionFile(path)
@@ -101,7 +112,9 @@ export class PredictionLog {
 
     const handle = await open(path, resume ? "a" : "wx").catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EEXIST") {
-        throw new Error(`${path} already exists; pass --resume to continue that run, or choose another --out`);
+        throw new ExperimentError(
+          `${path} already exists; pass --resume to continue that run, or choose another --out`,
+        );
       }
       throw error;
     });
@@ -118,7 +131,9 @@ export class PredictionLog {
   append(row: PredictionRow): void {
     const key = rowKey(row.config, row.image);
     if (this.keys.has(key)) {
-      throw new Error(`${this.path} already has a row for config "${row.config}" and image "${row.image}"`);
+      throw new ExperimentError(
+        `${this.path} already has a row for config "${row.config}" and image "${row.image}"`,
+      );
     }
     this.keys.add(key);
     this.#pending.push(`${JSON.stringify(row)}\n`);
@@ -146,7 +161,10 @@ export class PredictionLog {
 }
 
 /** Writes rows as a new predictions file in one go (merge output). */
-export async function writePredictionFile(path: string, rows: readonly PredictionRow[]): Promise<void> {
+export async function writePredictionFile(
+  path: string,
+  rows: readonly PredictionRow[],
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const handle = await open(path, "w");
   try {

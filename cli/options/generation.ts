@@ -50,15 +50,20 @@ function number(flag: string, value: string): number {
 }
 
 /** Builds generation options from parsed flags; explicit flags override --generation JSON. */
-export function generationFromFlags(values: Record<string, string | boolean | undefined>): CaptionGenerationOptions {
+export function generationFromFlags(
+  values: Record<string, string | boolean | undefined>,
+): CaptionGenerationOptions {
   let options: Record<string, unknown> = {};
   if (typeof values.generation === "string") {
     try {
       const parsed: unknown = JSON.parse(values.generation);
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new Error("not an object");
       options = { ...(parsed as Record<string, unknown>) };
     } catch (error) {
-      throw new UsageError(`--generation must be a JSON object such as '{"num_beams": 3}': ${(error as Error).message}`);
+      throw new UsageError(
+        `--generation must be a JSON object such as '{"num_beams": 3}': ${(error as Error).message}`,
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 // Assigns each request an id and writes one JSON log line when it finishes:
-// {"level","msg":"request","request_id","method","route","status","ms"}. Never logs bodies, image bytes
-// or credentials. The id is echoed in the `x-request-id` response header and in problem+json `instance`.
+// {"level","msg":"request","request_id","method","route","path","status","ms"}, plus "model" and
+// "cache" when a caption or score route sets them. Never logs bodies, image bytes or credentials.
+// The id is echoed in the `x-request-id` response header and in problem+json `instance`.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
 
@@ -37,5 +38,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     path: new URL(c.req.url).pathname,
     status: c.res.status,
     ms: Date.now() - started,
+    ...(c.get("model") === undefined ? {} : { model: c.get("model") }),
+    ...(c.get("cache") === undefined ? {} : { cache: c.get("cache") }),
   });
 });

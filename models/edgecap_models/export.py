@@ -1,7 +1,7 @@
 """Export trained (or tiny random) models to edgecap model packages (`edgecap.model-package/v1`).
 
-A captioner package holds vision.onnx, decoder.onnx, tokenizer.json and manifest.json; a CLIP
-package holds image.onnx, text.onnx, tokenizer.json and manifest.json. docs/model-package.md
+A captioner package contains vision.onnx, decoder.onnx, tokenizer.json and manifest.json; a CLIP
+package contains image.onnx, text.onnx, tokenizer.json and manifest.json. docs/model-package.md
 describes every field and graph. LoRA is merged into the decoder weights except on the tied
 lm_head, whose factors stay in the graph (logits = h wte^T + scale (h A^T) B^T), so the
 50257-row table is stored once. Vocabulary tables are stored as per-row int8, other large
@@ -308,7 +308,7 @@ def load_clip(checkpoint: Path) -> CLIPModel:
 
 
 def tiny_captioner(seed: int = 0) -> Captioner:
-    """A random-weight captioner with the demo geometry (14 x 14 + CLS, GPT-2 heads) at tiny widths."""
+    """Build a random-weight captioner with the demo geometry (14 x 14 + CLS, GPT-2 heads) at tiny widths."""
     torch.manual_seed(seed)
     cfg = CaptionerConfig(
         vit=ViTConfig(embed_dim=32, depth=2, num_heads=2),

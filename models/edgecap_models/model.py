@@ -361,8 +361,8 @@ class Captioner(nn.Module):
 
         prefix_embeds (B, P, C); input_ids and labels (B*K, T), the K captions of image b in rows
         b*K .. b*K+K-1. input_ids start with the begin token; labels hold the next token at each
-        position and IGNORE_INDEX on padding. Because attention is causal, the prefix never sees
-        the caption, so the prefix is run once per image and its keys and values are shared by
+        position and IGNORE_INDEX on padding. Because attention is causal, no prefix position attends
+        to the caption, so the prefix is run once per image and its keys and values are shared by
         the image's K captions: the same loss as K full sequences at a fraction of the cost.
         """
         B = prefix_embeds.shape[0]
@@ -377,7 +377,7 @@ class Captioner(nn.Module):
         return F.cross_entropy(logits, labels[keep])
 
     def decode_step(self, prefix_embeds, input_ids, past_key_values=None):
-        """One step of the exported decoder interface.
+        """Run one step of the exported decoder interface.
 
         prefix_embeds (B, P, C) with P = 0 after the first step; input_ids (B, T).
         Returns logits of the last position (B, V), presents, and per layer the head-averaged

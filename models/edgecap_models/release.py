@@ -52,6 +52,19 @@ def clip_retrieval_from_pixels(model, test: dict) -> dict:
     }
 
 
+def collect_stage_results(metrics: dict, folder: Path) -> None:
+    """Merge stage results that single-stage commands wrote with --result into the metrics dict.
+
+    Each keeps the command that produced it, because such stages may run apart from train_demo.
+    """
+    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+        result = json.loads(path.read_text())
+        if path.stem == "clip":
+            metrics["clip"] = result
+        elif path.stem.startswith("captioner_"):
+            metrics.setdefault("captioner", {})[result["variant"]] = result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("models/work"), help="work folder with the checkpoints")
@@ -62,6 +75,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     set_threads()
     metrics = json.loads(args.metrics.read_text()) if args.metrics.exists() else {}
+    collect_stage_results(metrics, args.metrics.parent / "results")
     exported = {"command": "PYTHONPATH=models /usr/bin/python3 -m edgecap_models.release --work " + str(args.work)}
 
     for checkpoint in sorted(args.work.glob("captioner_*.pt")):

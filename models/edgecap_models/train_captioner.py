@@ -232,6 +232,7 @@ def main(argv=None):
     parser.add_argument("--test-images", type=int, default=300, help="test images to caption")
     parser.add_argument("--full-size", action="store_true", help="ViT-B/16 + GPT-2 small geometry (GPU only)")
     parser.add_argument("--log", type=Path, default=None, help="JSON-lines log (default models/logs/...)")
+    parser.add_argument("--result", type=Path, default=None, help="also write the result JSON, with this command, here")
     args = parser.parse_args(argv)
 
     if args.full_size:
@@ -257,6 +258,20 @@ def main(argv=None):
     result = run(args.out, name, lora_cfg, args.steps, args.batch_images, args.lr, args.images, args.test_images,
                  log, projection=args.projection)  # fmt: skip
     print(json.dumps({k: v for k, v in result.items() if k != "cli"}, indent=2))
+    if args.result:
+        write_result(args.result, result, argv, "edgecap_models.train_captioner")
+
+
+def write_result(path: Path, result: dict, argv, module: str) -> None:
+    """Write a stage result with the command that produced it, for train_demo / release to collect."""
+    import shlex
+
+    arguments = argv if argv is not None else sys.argv[1:]
+    command = f"PYTHONPATH=models /usr/bin/python3 -m {module} " + " ".join(
+        shlex.quote(a) for a in arguments
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"command": command, **result}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -119,8 +119,14 @@ def main(argv=None):
     parser.add_argument("--images", type=int, default=6000, help="training images")
     parser.add_argument("--test-images", type=int, default=300, help="test images for retrieval")
     parser.add_argument("--log", type=Path, default=Path("models/logs/train_clip.jsonl"), help="JSON-lines log")
+    parser.add_argument("--result", type=Path, default=None, help="also write the result JSON, with this command, here")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.out, args.steps, args.batch_size, args.lr, args.images, args.test_images, args.log), indent=2))
+    result = run(args.out, args.steps, args.batch_size, args.lr, args.images, args.test_images, args.log)
+    print(json.dumps(result, indent=2))
+    if args.result:
+        from .train_captioner import write_result
+
+        write_result(args.result, result, argv, "edgecap_models.train_clip")
 
 
 if __name__ == "__main__":

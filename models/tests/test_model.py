@@ -118,5 +118,6 @@ def test_language_model_loss_ignores_padding():
     _, loss = model.gpt2(ids, labels)
     labels[:, 4:] = IGNORE_INDEX
     _, partial = model.gpt2(ids, labels)
-    assert torch.isfinite(loss) and torch.isfinite(partial)
+    assert torch.isfinite(loss)
+    assert torch.isfinite(partial)
     assert not torch.isclose(loss, partial)

@@ -1,5 +1,5 @@
-// A circuit breaker per backend: after `failureThreshold` consecutive failed calls it opens and
-// rejects calls without contacting the backend; after `coolDownMs` it lets one probe call through
+// A circuit breaker per backend. After `failureThreshold` consecutive failed calls it opens and
+// rejects calls without contacting the backend. After `coolDownMs` it lets one probe call through
 // (half-open), which closes it on success and reopens it on failure. State lives in memory, so each
 // Worker isolate keeps its own.
 import { BackendUnavailableError } from "./errors.ts";
@@ -78,8 +78,8 @@ export class CircuitBreaker {
   }
 
   /**
-   * Ends a call whose outcome says nothing about the backend's health (a rejected option, the
-   * caller cancelling): the failure count stays, and a half-open probe slot is freed.
+   * Ends a call whose outcome does not reflect the backend's health, such as a rejected option or
+   * the caller cancelling. The failure count stays, and a half-open probe slot is freed.
    */
   recordNeutral(): void {
     this.probeInFlight = false;

@@ -1,4 +1,4 @@
-// Typed failures of the LLaVA caption backends. Each carries the HTTP status the edge answers with
+// Typed failures of the LLaVA caption backends. Each carries the HTTP status the edge returns
 // (problem+json): 400 for options a backend cannot honour, 504 for a timed-out attempt, 502 for an
 // unreachable or misbehaving backend. Messages and excerpts never contain the image or the API key.
 import type { BackendKind } from "./types.ts";
@@ -23,7 +23,7 @@ export abstract class BackendError extends Error {
 }
 
 /**
- * Generation options that are invalid or that the backend cannot honour. The edge answers 400 and
+ * Generation options that are invalid or that the backend cannot honour. The edge returns 400 and
  * lists `options`, so the caller can drop or change each one.
  */
 export class BackendOptionError extends BackendError {
@@ -49,7 +49,7 @@ export class BackendTimeoutError extends BackendError {
   constructor(backend: BackendKind, timeoutMs: number, options?: { cause?: unknown }) {
     super(
       backend,
-      `Backend ${backend} did not answer within ${timeoutMs} ms. Retry later or raise the timeout.`,
+      `Backend ${backend} did not respond within ${timeoutMs} ms. Retry later or raise the timeout.`,
       options,
     );
     this.timeoutMs = timeoutMs;
@@ -124,7 +124,7 @@ function describeUnavailable(
 }
 
 /**
- * The backend answered with something edgecap cannot use: a malformed body, a non-retryable error
+ * The backend returned something edgecap cannot use: a malformed body, a non-retryable error
  * status (401, 404, 400), fewer choices than requested, or a prompt that lost the image.
  */
 export class BackendResponseError extends BackendError {

@@ -1,6 +1,6 @@
 // Detects a backend that dropped the image. LLaVA-1.5's processor expands one image into 576 prompt
-// tokens (CLIP ViT-L/14 at 336 px gives 24 x 24 patch features), so a prompt of fewer tokens cannot
-// have contained it: a text-only model, or a server started without the vision processor.
+// tokens (CLIP ViT-L/14 at 336 px gives 24 x 24 patch features). A prompt of fewer tokens cannot
+// have contained the image, as with a text-only model or a server without the vision processor.
 import { BackendImageIgnoredError } from "./errors.ts";
 import type { BackendKind, ImageIgnoredWarning, TokenUsage } from "./types.ts";
 

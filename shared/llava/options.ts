@@ -4,7 +4,7 @@
 import { BackendOptionError, type RejectedOption } from "./errors.ts";
 import type { BackendKind, CaptionGeneration, ChatBackendKind } from "./types.ts";
 
-/** What a chat server kind accepts beyond the OpenAI fields model, messages, max_tokens, temperature, top_p and seed. */
+/** Request fields a chat server kind accepts beyond OpenAI's model, messages, max_tokens, temperature, top_p and seed. */
 export interface ChatCapabilities {
   topK: boolean;
   minTokens: boolean;

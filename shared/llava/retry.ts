@@ -56,6 +56,9 @@ export function parseRetryAfterMs(header: string | null | undefined, nowMs: numb
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
 
+  // HTTP-dates name the weekday and month; without the letters check Date.parse would read "-1"
+  // as a year.
+  if (!/[A-Za-z]/.test(value)) return null;
   const dateMs = Date.parse(value);
   if (Number.isNaN(dateMs)) return null;
   return Math.max(0, dateMs - nowMs);

@@ -83,7 +83,7 @@ export function scoreCaptions(corpus: CaptionCorpus, options: ScoreOptions = {})
 
   const stages: ScoreStage[] = tokenization === "ptb" ? ["tokenize", ...metrics] : [...metrics];
   let completed = 0;
-  const report = (stage: ScoreStage | "done"): void => {
+  const reportStage = (stage: ScoreStage | "done"): void => {
     options.onProgress?.({ stage, completed, total: stages.length });
     completed++;
   };
@@ -91,7 +91,7 @@ export function scoreCaptions(corpus: CaptionCorpus, options: ScoreOptions = {})
   let candidates = corpus.candidates;
   let references = corpus.references;
   if (tokenization === "ptb") {
-    report("tokenize");
+    reportStage("tokenize");
     ({ candidates, references } = tokenizeCorpus(corpus));
   }
 
@@ -106,7 +106,7 @@ export function scoreCaptions(corpus: CaptionCorpus, options: ScoreOptions = {})
   };
 
   for (const metric of metrics) {
-    report(metric);
+    reportStage(metric);
     if (metric === "bleu") {
       const bleu = scoreBleu(cook());
       scores.bleu = bleu.corpus;
@@ -132,9 +132,9 @@ export function scoreCaptions(corpus: CaptionCorpus, options: ScoreOptions = {})
       });
     }
   }
-  report("done");
+  reportStage("done");
 
-  const report_: ScoreReport = {
+  const report: ScoreReport = {
     imageCount,
     metrics,
     tokenization,
@@ -150,8 +150,8 @@ export function scoreCaptions(corpus: CaptionCorpus, options: ScoreOptions = {})
     perImage,
     warnings: collectWarnings(corpus.imageIds, candidates, references, metrics, table),
   };
-  if (bleuTotals !== undefined) report_.bleuTotals = bleuTotals;
-  return report_;
+  if (bleuTotals !== undefined) report.bleuTotals = bleuTotals;
+  return report;
 }
 
 /**

@@ -65,10 +65,22 @@ export const variantMetadataSchema = z.object({
   steps: count.optional(),
   projection: z.string().optional(),
   finalTrainLoss: finite.optional(),
-  /** Where the facts came from: a metrics file path relative to the experiment's base folder, or "config". */
+  /** Origin of the facts: a metrics file path relative to the experiment's base folder, or "config". */
   source: z.string(),
 });
 export type VariantMetadata = z.infer<typeof variantMetadataSchema>;
+
+/** A decoding config (with its instruction, for LLaVA) as one column of the report. */
+export const reportConfigSchema = z.object({
+  id: idSchema,
+  label: z.string(),
+  /** Id of the decoding config in the experiment config; for imported runs, the tool's config name. */
+  decoding: z.string(),
+  /** Generation options with transformers' GenerationConfig names. */
+  options: z.record(z.string(), z.unknown()),
+  /** LLaVA's prompt; null for models without instructions. */
+  instruction: z.string().nullable(),
+});
 
 // ---------------------------------------------------------------------------------------------
 // predictions/<dataset>/<model>.jsonl: one row per (config, image), appended as captions arrive.
@@ -91,11 +103,16 @@ export type PredictionRow = z.infer<typeof predictionRowSchema>;
 
 export const runModelSchema = z.object({
   id: idSchema,
+  label: z.string(),
   kind: modelKindSchema,
   family: modelFamilySchema,
   sha256,
-  /** Package folder, import folder or backend description, as written in the config. */
+  /** True when the config or the imported tool marks the model's output as made up. */
+  synthetic: z.boolean(),
+  /** Package folder, import folder or backend kind, as written in the config. */
   source: z.string(),
+  /** Configs the model runs, in grid order; ids into the run's `configs`. */
+  configs: z.array(idSchema),
 });
 
 export const runSessionSchema = z.object({
@@ -147,6 +164,7 @@ export const runMetadataSchema = z.object({
   status: z.enum(["running", "complete", "failed"]),
   sessions: z.array(runSessionSchema),
   models: z.array(runModelSchema),
+  configs: z.array(reportConfigSchema),
   tasks: z.array(runTaskSchema),
   versions: z.record(z.string(), z.string()),
   machine: machineSchema,
@@ -198,17 +216,6 @@ export const reportModelSchema = z.object({
   datasets: z.array(idSchema),
   /** Configs this model ran, in grid order. */
   configs: z.array(idSchema),
-});
-
-export const reportConfigSchema = z.object({
-  id: idSchema,
-  label: z.string(),
-  /** Id of the decoding config in the experiment config; for imported runs, the tool's config name. */
-  decoding: z.string(),
-  /** Generation options with transformers' GenerationConfig names. */
-  options: z.record(z.string(), z.unknown()),
-  /** LLaVA's prompt; null for models without instructions. */
-  instruction: z.string().nullable(),
 });
 
 export const reportResultSchema = z.object({

@@ -1,7 +1,7 @@
 // A fake OpenAI-compatible chat completions server that stands in for the GPU server (vLLM serving
 // LLaVA-1.5) in tests: node:http on 127.0.0.1 with an ephemeral port, no model and no network.
 //
-// It checks requests the way vLLM does and answers errors in vLLM's JSON shape: 401 without the
+// It checks requests the way vLLM does and returns errors in vLLM's JSON shape: 401 without the
 // API key, 400 for a missing or mistyped field, an invalid data URL or too many images, 404 for
 // an unknown model, 400 for sampling parameters that vLLM's SamplingParams rejects (n > 1 with
 // greedy sampling, top_p outside (0, 1], ...). The error shape is current vLLM's
@@ -13,7 +13,7 @@
 // A success returns a caption derived from the SHA-256 of the image bytes, with usage counted as
 // LLaVA-1.5 does: prompt tokens = template and text tokens + 576 image tokens. Text tokens are
 // approximated as one per word or punctuation mark. Tests script failures (429 with Retry-After,
-// 500, 503, slow answers, dropped connections, malformed bodies) and a text-only mode in which the
+// 500, 503, slow responses, dropped connections, malformed bodies) and a text-only mode in which the
 // image is ignored, as by a server without the vision processor.
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -24,7 +24,7 @@ export const FAKE_IMAGE_TOKENS = 576;
 /** Tokens of LLaVA-1.5's template around the instruction: `<s>USER: <image>\n` and ` ASSISTANT:`. */
 const TEMPLATE_TOKENS = 7;
 
-/** One scripted answer, consumed by the next request. */
+/** One scripted response, consumed by the next request. */
 export type FakeStep =
   | { kind: "status"; status: number; message?: string; retryAfter?: string }
   | { kind: "delay"; delayMs: number }
@@ -52,7 +52,7 @@ export interface FakeOpenAIServer {
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
   requests: RecordedRequest[];
-  /** Appends scripted answers; requests beyond the script are served normally. */
+  /** Appends scripted responses. Requests beyond the script are served normally. */
   enqueue(...steps: FakeStep[]): void;
   setImageMode(mode: "vision" | "text-only"): void;
   close(): Promise<void>;
@@ -111,7 +111,7 @@ export async function startFakeOpenAIServer(
       bodyText,
     });
 
-    // vLLM's API key middleware answers before routing, with a body of its own shape.
+    // vLLM's API key middleware responds before routing, with a body of its own shape.
     if (
       options.apiKey !== undefined &&
       request.headers.authorization !== `Bearer ${options.apiKey}`
@@ -162,7 +162,8 @@ export async function startFakeOpenAIServer(
     }
 
     try {
-      const completion = completeChat(bodyText, model, imageMode, (completionCount += 1));
+      completionCount += 1;
+      const completion = completeChat(bodyText, model, imageMode, completionCount);
       sendJson(response, 200, completion);
     } catch (error) {
       if (error instanceof VllmHttpError) sendError(response, error);
@@ -224,7 +225,7 @@ interface ParsedMessages {
   images: Uint8Array[];
 }
 
-/** Validates the request like vLLM (field types, model, images, sampling parameters) and answers it. */
+/** Validates the request like vLLM (field types, model, images, sampling parameters) and builds the completion. */
 function completeChat(
   bodyText: string,
   servedModel: string,
@@ -296,7 +297,7 @@ function completeChat(
       index,
       message: {
         role: "assistant",
-        content: ` ${kept.join(" ")}`,
+        content: ` ${kept.join(" ").replace(/ ([.,])/g, "$1")}`,
         refusal: null,
         tool_calls: [],
         reasoning_content: null,
@@ -356,7 +357,7 @@ function readSamplingFields(body: Record<string, unknown>): SamplingFields {
   }
   const seed = body.seed === undefined || body.seed === null ? null : number("seed", 0, true);
   return {
-    // vLLM's default is the rest of the context; 16 keeps the fake's answers short.
+    // vLLM's default is the rest of the context; 16 keeps the fake captions short.
     maxTokens: number("max_tokens", 16, true),
     n: number("n", 1, true),
     temperature: number("temperature", 1, false),
@@ -369,7 +370,7 @@ function readSamplingFields(body: Record<string, unknown>): SamplingFields {
   };
 }
 
-/** The checks of vLLM's SamplingParams._verify_args and _verify_greedy_sampling, same messages. */
+/** Applies the checks of vLLM's SamplingParams._verify_args and _verify_greedy_sampling, with their messages. */
 function validateSampling(sampling: SamplingFields): void {
   if (sampling.n < 1) throw badRequest(`n must be at least 1, got ${sampling.n}.`);
   if (sampling.repetitionPenalty <= 0) {
@@ -496,7 +497,7 @@ const PLACES = [
   "in a kitchen",
 ];
 
-/** A caption chosen by the bytes of SHA-256(`key`); without the image it says so. */
+/** Picks caption words by the bytes of SHA-256(`key`). Without the image the caption admits it. */
 function captionWords(key: string, sawImage: boolean): string[] {
   const digest = createHash("sha256").update(key).digest();
   const pick = <T>(list: readonly T[], byte: number): T =>

@@ -41,7 +41,7 @@ export function colourPixels(
   table: Uint8Array,
   maxAlpha: number,
   minAlpha = Math.round(maxAlpha * 0.35),
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   const pixels = new Uint8ClampedArray(values.length * 4);
   for (let i = 0; i < values.length; i++) {
     const t = clampUnit(values[i] as number);

@@ -4,7 +4,7 @@
 export interface HistogramBin {
   /** Inclusive lower edge. */
   x0: number;
-  /** Exclusive upper edge, except for the last bin, which also holds values equal to x1. */
+  /** Exclusive upper edge, except for the last bin, which also contains values equal to x1. */
   x1: number;
   /** Indices into the input array of the values in [x0, x1). */
   indices: number[];
@@ -40,7 +40,11 @@ export function binValues(values: readonly number[], options: HistogramOptions):
   const bins: HistogramBin[] = [];
   for (let b = 0; b < binCount; b++) {
     // The last edge is `max` itself, so rounding in min + width * count cannot drop the top value.
-    bins.push({ x0: min + width * b, x1: b === binCount - 1 ? max : min + width * (b + 1), indices: [] });
+    bins.push({
+      x0: min + width * b,
+      x1: b === binCount - 1 ? max : min + width * (b + 1),
+      indices: [],
+    });
   }
 
   values.forEach((value, index) => {

@@ -1,5 +1,5 @@
 // Rescaling of attention maps for display. A map from the attention dump sums to 1 over the grid,
-// so its values shrink as the grid grows; dividing by the map's maximum puts the most attended
+// so its values shrink as the grid grows. Dividing by the map's maximum puts the most attended
 // patch at the top of the colour scale for every grid size.
 
 /**

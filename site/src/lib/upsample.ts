@@ -1,6 +1,6 @@
 // Upsampling of a patch grid to pixels, and the placement of the result over the image. The grid
 // of an attention map covers the `crop` box of the original image (see docs/attention-schema.md),
-// not the whole image, because a centre crop drops the borders before the encoder sees them.
+// not the whole image, because a centre crop drops the borders before the encoder receives the image.
 
 export interface GridSize {
   rows: number;
@@ -29,7 +29,10 @@ export function upsampleBilinear(
   if (grid.length !== rows * cols) {
     throw new RangeError(`grid has ${grid.length} values; expected rows * cols = ${rows * cols}`);
   }
-  for (const [name, value] of [["width", width], ["height", height]] as const) {
+  for (const [name, value] of [
+    ["width", width],
+    ["height", height],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
@@ -87,7 +90,10 @@ export interface OverlayPlacement {
  * `inset-inline-start`, `inset-block-start`, `inline-size` and `block-size`.
  * Throws when the box lies outside the image, because the map would then be drawn in the wrong place.
  */
-export function placeCropBox(crop: CropBox, image: { width: number; height: number }): OverlayPlacement {
+export function placeCropBox(
+  crop: CropBox,
+  image: { width: number; height: number },
+): OverlayPlacement {
   const fits =
     crop.left >= 0 &&
     crop.top >= 0 &&

@@ -14,7 +14,10 @@ const PHOTO = join(PHOTOS, "000000000139.jpg");
 const workDir = mkdtempSync(join(tmpdir(), "edgecap-caption-"));
 
 function edgecap(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [EDGECAP, ...args], { encoding: "utf8", cwd: REPO_ROOT });
+  const result = spawnSync(process.execPath, [EDGECAP, ...args], {
+    encoding: "utf8",
+    cwd: REPO_ROOT,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -22,13 +25,50 @@ describe("edgecap caption", () => {
   const modes: [string, string[]][] = [
     ["greedy", []],
     ["beam", ["--beams", "3", "--num-return-sequences", "2"]],
-    ["diverse beam", ["--beams", "4", "--beam-groups", "2", "--diversity-penalty", "0.5", "--num-return-sequences", "2"]],
-    ["sampling", ["--sample", "--top-k", "40", "--top-p", "0.9", "--temperature", "0.7", "--seed", "3", "--num-return-sequences", "2"]],
+    [
+      "diverse beam",
+      [
+        "--beams",
+        "4",
+        "--beam-groups",
+        "2",
+        "--diversity-penalty",
+        "0.5",
+        "--num-return-sequences",
+        "2",
+      ],
+    ],
+    [
+      "sampling",
+      [
+        "--sample",
+        "--top-k",
+        "40",
+        "--top-p",
+        "0.9",
+        "--temperature",
+        "0.7",
+        "--seed",
+        "3",
+        "--num-return-sequences",
+        "2",
+      ],
+    ],
   ];
 
   it.each(modes)("%s writes captions and attention", (_mode, flags) => {
     const attentionFile = join(workDir, `${_mode.replace(" ", "-")}.json`);
-    const run = edgecap("caption", PHOTO, "--model", CAPTIONER, "--max-new-tokens", "5", "--attention", attentionFile, ...flags);
+    const run = edgecap(
+      "caption",
+      PHOTO,
+      "--model",
+      CAPTIONER,
+      "--max-new-tokens",
+      "5",
+      "--attention",
+      attentionFile,
+      ...flags,
+    );
 
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
@@ -40,7 +80,16 @@ describe("edgecap caption", () => {
   });
 
   it("json format returns tokens and timings", () => {
-    const run = edgecap("caption", PHOTO, "--model", CAPTIONER, "--max-new-tokens", "3", "--format", "json");
+    const run = edgecap(
+      "caption",
+      PHOTO,
+      "--model",
+      CAPTIONER,
+      "--max-new-tokens",
+      "3",
+      "--format",
+      "json",
+    );
 
     expect(run.status).toBe(0);
     const [result] = JSON.parse(run.stdout);
@@ -50,7 +99,16 @@ describe("edgecap caption", () => {
   });
 
   it("invalid decoding option exits 2 naming it", () => {
-    const run = edgecap("caption", PHOTO, "--model", CAPTIONER, "--beams", "3", "--beam-groups", "2");
+    const run = edgecap(
+      "caption",
+      PHOTO,
+      "--model",
+      CAPTIONER,
+      "--beams",
+      "3",
+      "--beam-groups",
+      "2",
+    );
 
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("num_beam_groups");
@@ -76,8 +134,21 @@ describe("edgecap caption", () => {
 describe("edgecap clipscore", () => {
   it("scores predictions against COCO photos", () => {
     const predictions = join(workDir, "predictions.json");
-    writeFileSync(predictions, JSON.stringify({ "000000000139": "a living room", "000000000802": "a kitchen" }));
-    const run = edgecap("clipscore", "--clip", CLIP, "--images", PHOTOS, "--predictions", predictions, "--format", "json");
+    writeFileSync(
+      predictions,
+      JSON.stringify({ "000000000139": "a living room", "000000000802": "a kitchen" }),
+    );
+    const run = edgecap(
+      "clipscore",
+      "--clip",
+      CLIP,
+      "--images",
+      PHOTOS,
+      "--predictions",
+      predictions,
+      "--format",
+      "json",
+    );
 
     expect(run.status).toBe(0);
     const summary = JSON.parse(run.stdout);
@@ -90,9 +161,75 @@ describe("edgecap clipscore", () => {
   it("missing image file exits 1", () => {
     const predictions = join(workDir, "missing.json");
     writeFileSync(predictions, JSON.stringify({ "does-not-exist": "a cat" }));
-    const run = edgecap("clipscore", "--clip", CLIP, "--images", PHOTOS, "--predictions", predictions);
+    const run = edgecap(
+      "clipscore",
+      "--clip",
+      CLIP,
+      "--images",
+      PHOTOS,
+      "--predictions",
+      predictions,
+    );
 
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("does-not-exist");
+  });
+});
+
+describe("edgecap evaluate with CLIPScore", () => {
+  it("adds clip_score and ref_clip_score", () => {
+    const predictions = join(workDir, "evaluate-predictions.json");
+    const references = join(workDir, "evaluate-references.json");
+    writeFileSync(
+      predictions,
+      JSON.stringify({ "000000000139": "a living room", "000000000802": "a kitchen" }),
+    );
+    writeFileSync(
+      references,
+      JSON.stringify({
+        images: [
+          { id: 1, file_name: "000000000139.jpg" },
+          { id: 2, file_name: "000000000802.jpg" },
+        ],
+        annotations: [
+          { image_id: 1, caption: "a living room with a couch" },
+          { image_id: 2, caption: "a kitchen with an oven" },
+        ],
+      }),
+    );
+    const run = edgecap(
+      "evaluate",
+      "--predictions",
+      predictions,
+      "--references",
+      references,
+      "--images",
+      PHOTOS,
+      "--clip",
+      CLIP,
+      "--format",
+      "json",
+    );
+
+    expect(run.status).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.scores.clip_score).toBeGreaterThanOrEqual(0);
+    expect(summary.scores.ref_clip_score).toBeGreaterThanOrEqual(0);
+    expect(summary.scores.cider_d).toBeGreaterThan(0);
+  });
+
+  it("--images without --clip exits 2", () => {
+    const run = edgecap(
+      "evaluate",
+      "--predictions",
+      "p.json",
+      "--references",
+      "r.json",
+      "--images",
+      PHOTOS,
+    );
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("--clip");
   });
 });
