@@ -1,9 +1,11 @@
-// Captioning runtime benchmark: edgecap's runtime against @huggingface/transformers' image-to-text
-// pipeline on the same community-layout ONNX files (both on onnxruntime-node with default session
-// options), and edgecap's caption time with a cached prefix against a cold one.
+// Captioning runtime benchmark. It times edgecap's runtime against @huggingface/transformers'
+// image-to-text pipeline on the same community-layout ONNX files and the same onnxruntime-node,
+// once with default session options and once with one intra-op thread for both. Then it times
+// edgecap's captions with a cached prefix against cold ones.
 // Each case captions the same COCO photos from JPEG bytes in memory (decode, preprocess, encode,
-// decode tokens), with the same max_new_tokens; it runs WARMUP_RUNS untimed rounds, then RUNS timed
-// rounds, and reports the median and minimum per image.
+// decode tokens) with the same max_new_tokens. It runs WARMUP_RUNS untimed rounds, then RUNS timed
+// rounds that alternate between the runners, and reports per image the median and minimum wall
+// time and the median CPU time of the process.
 // Run: npx node bench/captioner.bench.ts
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";

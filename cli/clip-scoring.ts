@@ -3,8 +3,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { ClipScoreResult } from "../shared/clip/score.ts";
-import { OnnxClip } from "../shared/runtime/clip-model.ts";
 import { MemoryEmbeddingCache } from "../shared/runtime/embedding-cache.ts";
+import { loadClipPackage } from "../shared/runtime/load-package.ts";
 import { directoryPackageSource, initNodeImageCodecs, loadNodeOrt } from "./node-host.ts";
 
 const IMAGE_EXTENSIONS = new Set([".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"]);
@@ -47,7 +47,7 @@ export async function scoreImagesWithClip(input: ClipScoringInput): Promise<Clip
 
   await initNodeImageCodecs();
   const { ort } = await loadNodeOrt();
-  const clip = await OnnxClip.load(directoryPackageSource(input.clipDir), ort, {
+  const clip = await loadClipPackage(directoryPackageSource(input.clipDir), ort, {
     cache: new MemoryEmbeddingCache(),
   });
 

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from "./command.ts";
 import { commands } from "./commands/index.ts";
+import { OutputFileError } from "./output-file.ts";
 
 function printHelp(summaries: [string, string][]): void {
   const lines = ["Usage: edgecap <command> [options]", "", "Commands:"];
@@ -47,6 +48,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`edgecap ${name}: ${error.message}\n\n${command.usage}`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof OutputFileError) {
+      console.error(`edgecap ${name}: ${error.message}`);
       return EXIT_USAGE;
     }
     console.error(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond `npm ci`, from Debian's packages: Chromium for the
-# browser tests (playwright-core drives /usr/bin/chromium; it never downloads a browser) and
-# Python 3 with PyTorch, ONNX and pytest for the models/ recipe tests. Then runs `npm ci`.
+# Installs what the test suite needs, from Debian's packages: Chromium for the browser tests
+# (playwright-core drives /usr/bin/chromium; it never downloads a browser) and Python 3 with
+# PyTorch, ONNX and pytest for the models/ recipe tests. Then runs `npm ci` unless node_modules
+# already matches package-lock.json (re-installing under a running `npm start` breaks that server).
 # Needs root (CI runs as root); on a workstation run it with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +25,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # `npm ci` must run its install scripts: they put the pinned Node 24 into node_modules/.bin.
-npm ci --no-audit --no-fund
+installed_lock=node_modules/.package-lock.json
+if [[ ! -x node_modules/.bin/node || ! -f $installed_lock || package-lock.json -nt $installed_lock ]]; then
+  npm ci --no-audit --no-fund
+fi

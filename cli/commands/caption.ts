@@ -1,21 +1,23 @@
 // `edgecap caption IMAGE... --model DIR`: captions image files with an ONNX model package on this
 // machine (onnxruntime-node), with any decoding strategy and optional per-token attention maps.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
 import type { AttentionDocument } from "../../shared/attention/schema.ts";
 import { GenerationOptionsError } from "../../shared/decoding/options.ts";
 import { ImageDecodeError } from "../../shared/image/errors.ts";
-import { OnnxCaptioner } from "../../shared/runtime/captioner.ts";
 import { MemoryEmbeddingCache } from "../../shared/runtime/embedding-cache.ts";
 import { ModelPackageError } from "../../shared/runtime/errors.ts";
+import { type Captioner, loadCaptionerPackage } from "../../shared/runtime/load-package.ts";
 import { type Command, EXIT_DATA_ERROR, EXIT_OK, UsageError } from "../command.ts";
 import { directoryPackageSource, initNodeImageCodecs, loadNodeOrt } from "../node-host.ts";
 import { GENERATION_FLAGS, GENERATION_USAGE, generationFromFlags } from "../options/generation.ts";
+import { checkOutputPath, writeOutputFile } from "../output-file.ts";
 
 const usage = `Usage: edgecap caption IMAGE... --model DIR [decoding options] [--attention FILE] [--format text|json]
 
-Captions JPEG, PNG, WebP, GIF or BMP files with an edgecap model package (docs/model-package.md).
+Captions JPEG, PNG, WebP, GIF or BMP files with an edgecap model package or a community-layout
+(transformers.js / optimum) VisionEncoderDecoder export (docs/model-package.md).
 
 Options:
   --model DIR               model package folder, e.g. models/packages/demo-captioner (required)
@@ -48,12 +50,13 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--max-pixels must be a positive integer, got "${values["max-pixels"]}"`);
   }
   const generation = generationFromFlags(values);
+  if (values.attention !== undefined) await checkOutputPath(values.attention, "--attention");
 
   await initNodeImageCodecs();
   const { ort } = await loadNodeOrt();
-  let captioner: OnnxCaptioner;
+  let captioner: Captioner;
   try {
-    captioner = await OnnxCaptioner.load(directoryPackageSource(values.model), ort, {
+    captioner = await loadCaptionerPackage(directoryPackageSource(values.model), ort, {
       cache: new MemoryEmbeddingCache(),
     });
   } catch (error) {
@@ -98,16 +101,17 @@ async function run(argv: string[]): Promise<number> {
 
   if (values.format === "json") console.log(JSON.stringify(results, null, 2));
   if (values.attention !== undefined) {
-    await writeFile(
+    await writeOutputFile(
       values.attention,
       `${JSON.stringify(documents.length === 1 ? documents[0] : documents)}\n`,
+      "--attention",
     );
   }
   return failures > 0 ? EXIT_DATA_ERROR : EXIT_OK;
 }
 
 export const command: Command = {
-  summary: "caption image files with an ONNX model package",
+  summary: "Caption image files with an ONNX model package",
   usage,
   run,
 };

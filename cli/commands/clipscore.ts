@@ -1,12 +1,14 @@
 // `edgecap clipscore`: CLIPScore (2.5 x max(cos, 0)) of predicted captions against their images,
 // and RefCLIPScore when references are given.
-import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parseEvaluationFiles } from "../../shared/formats/evaluation-input.ts";
+import { parseJsonText } from "../../shared/formats/json-text.ts";
 import { ValidationError } from "../../shared/formats/validation-error.ts";
 import { ModelPackageError } from "../../shared/runtime/errors.ts";
 import { scoreImagesWithClip } from "../clip-scoring.ts";
-import { type Command, EXIT_DATA_ERROR, EXIT_OK, UsageError } from "../command.ts";
+import { type Command, EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "../command.ts";
+import { checkOutputPath, writeOutputFile } from "../output-file.ts";
+import { readInputFile } from "./evaluate.ts";
 
 const usage = `Usage: edgecap clipscore --clip DIR --images DIR --predictions P [--references R] [--prefix TEXT] [--per-image FILE] [--format table|json]
 
@@ -42,22 +44,26 @@ async function run(argv: string[]): Promise<number> {
   if (values.format !== "table" && values.format !== "json") {
     throw new UsageError(`--format must be table or json, got "${values.format}"`);
   }
+  if (values["per-image"] !== undefined) await checkOutputPath(values["per-image"], "--per-image");
 
   let imageIds: string[];
   let captions: string[];
   let references: string[][] | undefined;
+  const predictionsText = await readInputFile(values.predictions as string, "--predictions");
+  const referencesText =
+    values.references === undefined ? null : await readInputFile(values.references, "--references");
+  if (predictionsText === undefined || referencesText === undefined) return EXIT_USAGE;
+
   try {
-    const predictionsText = await readFile(values.predictions as string, "utf8");
-    if (values.references !== undefined) {
-      const input = parseEvaluationFiles(
-        predictionsText,
-        await readFile(values.references, "utf8"),
-      );
+    if (referencesText !== null) {
+      const input = parseEvaluationFiles(predictionsText, referencesText);
       imageIds = [...input.corpus.imageIds];
       captions = [...input.corpus.candidates];
       references = input.corpus.references.map((list) => [...list]);
     } else {
-      const parsed: unknown = JSON.parse(predictionsText);
+      const json = parseJsonText(predictionsText, "predictions");
+      if (!json.ok) throw new ValidationError([json.problem]);
+      const parsed = json.value;
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         console.error(
           `edgecap clipscore: ${values.predictions} must be a JSON object {"<image name>": "caption"}`,
@@ -107,7 +113,7 @@ async function run(argv: string[]): Promise<number> {
     const rows = imageIds.map((imageId, i) =>
       JSON.stringify({ image_id: imageId, caption: captions[i], ...result.pairs[i] }),
     );
-    await writeFile(values["per-image"], `${rows.join("\n")}\n`);
+    await writeOutputFile(values["per-image"], `${rows.join("\n")}\n`, "--per-image");
   }
   const summary = {
     model: result.model,

@@ -2,7 +2,6 @@
 // `edgecap evaluate --df` and the edge service can score any number of images, even one, with the
 // idf weights of that corpus.
 
-import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { parseReferenceFile } from "../../shared/formats/evaluation-input.ts";
@@ -10,6 +9,7 @@ import { ValidationError } from "../../shared/formats/validation-error.ts";
 import { DocumentFrequencyTable } from "../../shared/metrics/document-frequency.ts";
 import { ptbTokenizeBatch } from "../../shared/metrics/ptb-tokenizer.ts";
 import { type Command, EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "../command.ts";
+import { checkOutputPath, writeOutputFile } from "../output-file.ts";
 import { parseOptions, printProblems, readInputFile } from "./evaluate.ts";
 
 const USAGE = `Usage: edgecap df --references FILE --out FILE [--no-tokenize]
@@ -49,6 +49,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (values.out === undefined || values.out === "") throw new UsageError("missing --out FILE");
 
+  await checkOutputPath(values.out, "--out");
   const text = await readInputFile(values.references, "--references");
   if (text === undefined) return EXIT_USAGE;
 
@@ -85,7 +86,7 @@ async function run(argv: string[]): Promise<number> {
     basename(values.references),
   );
   const json = table.toJson();
-  await writeFile(values.out, `${JSON.stringify(json)}\n`);
+  await writeOutputFile(values.out, `${JSON.stringify(json)}\n`, "--out");
   console.error(
     `edgecap df: wrote ${values.out}: document frequencies of ${table.ngramCount} n-grams over ${table.imageCount} images (${tokenize ? "PTB tokenization" : "no tokenization"})`,
   );

@@ -3,7 +3,7 @@
 // It writes them in the bulk format of `wrangler kv bulk put`, so a deployment (or the local store
 // of `wrangler dev`) starts with a warm EMBEDDINGS cache. The keys are the ones the Worker computes.
 
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ImageDecodeError } from "../../shared/image/errors.ts";
@@ -17,6 +17,7 @@ import {
 import { ModelPackageError } from "../../shared/runtime/errors.ts";
 import { type Command, EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "../command.ts";
 import { directoryPackageSource, initNodeImageCodecs, loadNodeOrt } from "../node-host.ts";
+import { checkOutputPath, writeOutputFile } from "../output-file.ts";
 
 const USAGE = `Usage: edgecap embeddings --dataset DIR --model PKG --out FILE [--ttl SECONDS] [--limit N]
 
@@ -132,6 +133,7 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--limit must be a whole number of at least 1, got ${values.limit}`);
   }
 
+  await checkOutputPath(values.out as string, "--out");
   const packageDir = await resolvePackageDir(values.model as string);
   let images: string[];
   try {
@@ -182,7 +184,7 @@ async function run(argv: string[]): Promise<number> {
     base64: true,
     expiration_ttl: ttl,
   }));
-  await writeFile(values.out as string, `${JSON.stringify(entries)}\n`);
+  await writeOutputFile(values.out as string, `${JSON.stringify(entries)}\n`, "--out");
   console.error(
     `edgecap embeddings: ${entries.length} entries from ${images.length} images (${manifest.kind ?? "captioner"}, ${backend}) -> ${values.out}`,
   );

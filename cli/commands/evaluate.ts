@@ -1,7 +1,7 @@
 // `edgecap evaluate`: scores a predictions file against a references file with BLEU-1..4, ROUGE-L
 // and CIDEr-D, as the COCO caption evaluation (pycocoevalcap) computes them.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parseEvaluationFiles } from "../../shared/formats/evaluation-input.ts";
 import { ValidationError, type ValidationProblem } from "../../shared/formats/validation-error.ts";
@@ -16,6 +16,7 @@ import {
 import { ModelPackageError } from "../../shared/runtime/errors.ts";
 import { type ClipScoringOutput, scoreImagesWithClip } from "../clip-scoring.ts";
 import { type Command, EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "../command.ts";
+import { checkOutputPath, writeOutputFile } from "../output-file.ts";
 
 const USAGE = `Usage: edgecap evaluate --predictions FILE --references FILE [options]
 
@@ -81,6 +82,7 @@ async function run(argv: string[]): Promise<number> {
       "--images and --clip go together: CLIPScore needs both the image folder and the CLIP package",
     );
   }
+  if (values["per-image"] !== undefined) await checkOutputPath(values["per-image"], "--per-image");
   const started = performance.now();
 
   const predictionsText = await readInputFile(predictionsPath, "--predictions");
@@ -146,7 +148,7 @@ async function run(argv: string[]): Promise<number> {
   if (values["per-image"] !== undefined) {
     const path = values["per-image"];
     const text = path.toLowerCase().endsWith(".csv") ? perImageCsv(report) : perImageJson(report);
-    await writeFile(path, text);
+    await writeOutputFile(path, text, "--per-image");
   }
 
   if (format === "json") {

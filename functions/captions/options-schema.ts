@@ -80,13 +80,20 @@ export const captionOptionsSchema = generationSchema
 export type CaptionOptions = z.infer<typeof captionOptionsSchema>;
 export type GenerationFields = z.infer<typeof generationSchema>;
 
-/** Converts zod issues to problem+json fields with JSON Pointers into the options object. */
-export function zodProblems(error: z.ZodError, prefix = ""): ProblemField[] {
+/**
+ * Converts zod issues to problem+json fields with JSON Pointers into the options object. `noun`
+ * names what an unknown key is not, for example "a CLIPScore option".
+ */
+export function zodProblems(
+  error: z.ZodError,
+  prefix = "",
+  noun = "a caption option",
+): ProblemField[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         path: `${prefix}/${key}`,
-        message: `${key} is not a caption option; see GET /v1/openapi.json for the options`,
+        message: `${key} is not ${noun}; see GET /v1/openapi.json for the accepted fields`,
       }));
     }
     const path = `${prefix}/${issue.path.map(String).join("/")}`;

@@ -92,7 +92,7 @@ export function registerClipScoreRoutes(app: OpenAPIHono<AppEnv>): void {
     const upload = await readImageUpload(c.req.raw);
     const parsed = clipOptionsSchema.safeParse(upload.options);
     if (!parsed.success) {
-      const errors = zodProblems(parsed.error);
+      const errors = zodProblems(parsed.error, "", "a CLIPScore option");
       throw new ProblemError(
         400,
         "validation-failed",

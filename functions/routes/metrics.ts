@@ -3,7 +3,9 @@
 // list), with corpus and per-image scores. Every problem in the documents is returned at once.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { readEvaluationInput } from "../../shared/formats/evaluation-input.ts";
+import { findDuplicateKeys, parseJsonText } from "../../shared/formats/json-text.ts";
 import { METRIC_NAMES, scoreCaptions } from "../../shared/metrics/score.ts";
+import { zodProblems } from "../captions/options-schema.ts";
 import { type AppEnv, readLimit } from "../env.ts";
 import { COMMON_ERRORS } from "../openapi-schemas.ts";
 import { ProblemError } from "../problem.ts";
@@ -73,9 +75,64 @@ function countReferenceImages(references: Record<string, unknown>): number {
   return Array.isArray(references.images) ? references.images.length : 0;
 }
 
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+type MetricsRequest = z.infer<typeof metricsRequestSchema>;
+
+/**
+ * Reads and validates the JSON body from its text, so that a syntax error is reported with its line
+ * and column, and repeated keys in `predictions` (which JSON.parse merges) can be found.
+ */
+async function readMetricsRequest(
+  request: Request,
+): Promise<{ body: MetricsRequest; duplicatePredictionKeys: string[] }> {
+  const contentType = request.headers.get("content-type") ?? "";
+  const mediaType = contentType.split(";")[0]?.trim() ?? "";
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new ProblemError(
+      415,
+      "unsupported-media-type",
+      "Unsupported Content-Type",
+      `Content-Type ${contentType === "" ? "(none)" : `"${contentType}"`} is not accepted. Send the request as application/json.`,
+    );
+  }
+
+  const text = await request.text();
+  const parsed = parseJsonText(text, "body");
+  if (!parsed.ok) {
+    throw new ProblemError(
+      400,
+      "invalid-json",
+      "Invalid JSON",
+      `The request body is ${parsed.problem.message}.`,
+    );
+  }
+
+  const result = metricsRequestSchema.safeParse(parsed.value);
+  if (!result.success) {
+    const errors = zodProblems(result.error, "", "a field of a metrics request");
+    const first = errors[0];
+    throw new ProblemError(
+      400,
+      "validation-failed",
+      "Invalid request",
+      first === undefined ? "The request is invalid." : `${first.path}: ${first.message}`,
+      errors,
+    );
+  }
+
+  const body = result.data;
+  const duplicatePredictionKeys = Array.isArray(body.predictions)
+    ? []
+    : findDuplicateKeys(text, ["predictions"]);
+  return { body, duplicatePredictionKeys };
+}
+
 export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(route, (c) => {
-    const body = c.req.valid("json");
+  app.openAPIRegistry.registerPath(route);
+
+  app.post(route.path, async (c) => {
+    const { body, duplicatePredictionKeys } = await readMetricsRequest(c.req.raw);
     const maxImages = readLimit(c.env.EDGECAP_MAX_METRIC_IMAGES, DEFAULT_MAX_METRIC_IMAGES);
     const imageCount = Math.max(
       countReferenceImages(body.references),
@@ -92,7 +149,9 @@ export function registerMetricsRoutes(app: OpenAPIHono<AppEnv>): void {
       );
     }
 
-    const input = readEvaluationInput(body.predictions, body.references);
+    const input = readEvaluationInput(body.predictions, body.references, {
+      duplicatePredictionKeys,
+    });
     let report: ReturnType<typeof scoreCaptions>;
     try {
       report = scoreCaptions(input.corpus, {

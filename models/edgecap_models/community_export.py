@@ -10,15 +10,16 @@ names, a GPT-2 decoder with cross-attention as GPT2LMHeadModel(add_cross_attenti
                                     -> logits [B, T, V], present.{i}.key / .value [B, H, S + T, D/H],
                                        cross_attentions.{i} [B, H, T, 197] (per head, softmax weights)
 
-GPT-2's cross-attention keys and values are recomputed from encoder_hidden_states at every step, so
-its past holds self-attention keys and values only and the names are `past_key_values.{i}.key`,
-as optimum exports VisionEncoderDecoder models with a GPT-2 decoder and as transformers.js 4.x
-feeds them (configs.js getKeyValueNames: a gpt2 decoder config has no encoder heads). Seq2seq
-decoders such as BART's add `past_key_values.{i}.encoder.key`; edgecap's loader reads both.
+GPT-2 recomputes its cross-attention keys and values from encoder_hidden_states at every step, so
+its past contains self-attention keys and values only, named `past_key_values.{i}.key`. optimum
+exports VisionEncoderDecoder models with a GPT-2 decoder this way, and transformers.js 4.x feeds
+these names (configs.js getKeyValueNames, because a gpt2 decoder config has no encoder heads). Seq2seq
+decoders such as BART's add `past_key_values.{i}.encoder.key`; edgecap's loader reads both, and
+main() also writes the same decoder with those names (vit-gpt2-tiny-random-seq2seq) for its tests.
 
-The merged decoder holds both graphs optimum merges: with `use_cache_branch` false, the If node
-runs the graph without past (the past inputs are ignored); with true, the graph with past. Both
-branches read one shared set of initializers. `cross_attentions.{i}` are extra outputs that
+The merged decoder contains both graphs that optimum merges. With `use_cache_branch` false, the If
+node runs the graph without past and ignores the past inputs. With true, it runs the graph with
+past. Both branches read one shared set of initializers. `cross_attentions.{i}` are extra outputs that
 transformers.js ignores unless asked for attentions.
 
 CLIP, `model_type: "clip"`: onnx/vision_model.onnx (pixel_values -> image_embeds) and
@@ -47,6 +48,8 @@ from .community_model import (
     CommunityCaptionerConfig,
     DecoderWithoutPast,
     DecoderWithPast,
+    Seq2SeqDecoderWithoutPast,
+    Seq2SeqDecoderWithPast,
     tiny_community_captioner,
 )
 from .community_parity import write_captioner_fixture, write_clip_fixture, write_json
@@ -60,41 +63,42 @@ DEFAULT_IMAGE = REPO_ROOT.parent / "shared" / "data" / "coco-mini" / "val2017" /
 HALF = [0.5, 0.5, 0.5]
 
 
-def _decoder_io(n_layer: int) -> tuple[list[str], list[str], list[str]]:
-    past = [f"past_key_values.{i}.{kv}" for i in range(n_layer) for kv in ("key", "value")]
-    present = [f"present.{i}.{kv}" for i in range(n_layer) for kv in ("key", "value")]
+def _decoder_io(n_layer: int, naming: str) -> tuple[list[str], list[str], list[str]]:
+    """Past input names, output names (logits and presents) and cross-attention output names.
+
+    naming "self": GPT-2's past, self-attention only. "seq2seq": per layer the self-attention
+    (`decoder`) and the cross-attention (`encoder`) keys and values, as seq2seq decoders name them.
+    """
+    kinds = ("key", "value") if naming == "self" else ("decoder.key", "decoder.value", "encoder.key", "encoder.value")
+    past = [f"past_key_values.{i}.{kind}" for i in range(n_layer) for kind in kinds]
+    present = [f"present.{i}.{kind}" for i in range(n_layer) for kind in kinds]
     cross = [f"cross_attentions.{i}" for i in range(n_layer)]
     return past, ["logits", *present], cross
 
 
 @torch.no_grad()
-def export_captioner_graphs(
-    model: CommunityCaptioner, onnx_dir: Path, work_dir: Path, split_dir: Path | None = None
+def export_merged_decoder(
+    model: CommunityCaptioner, merged_path: Path, work_dir: Path, naming: str = "self", split_dir: Path | None = None
 ) -> dict:
-    """Write encoder_model.onnx and decoder_model_merged.onnx; return the storage summaries.
+    """Export the decoder without and with past, merge them into merged_path; return storage summaries.
 
     split_dir: also write the two graphs before merging (decoder_model.onnx without past and
     decoder_with_past_model.onnx), the older optimum layout, to this folder.
     """
     cfg = model.cfg
-    onnx_dir.mkdir(parents=True, exist_ok=True)
     work_dir.mkdir(parents=True, exist_ok=True)
     hd = cfg.n_embd // cfg.n_head
-
-    pixels = torch.randn(2, 3, cfg.image_size, cfg.image_size)
-    torch.onnx.export(
-        model.encoder, (pixels,), str(onnx_dir / "encoder_model.onnx"), opset_version=OPSET,
-        input_names=["pixel_values"], output_names=["last_hidden_state"],
-        dynamic_axes={"pixel_values": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"}},
-        do_constant_folding=False,
-    )  # fmt: skip
-    encoder_storage = compress_initializers(str(onnx_dir / "encoder_model.onnx"))
+    seq2seq = naming == "seq2seq"
+    without_module = Seq2SeqDecoderWithoutPast(model) if seq2seq else DecoderWithoutPast(model)
+    with_module = Seq2SeqDecoderWithPast(model) if seq2seq else DecoderWithPast(model)
 
     # Trace with two rows, two new tokens and a past of three, so no size is specialised to 0 or 1.
     hidden = torch.randn(2, cfg.encoder_tokens, cfg.n_embd)
     input_ids = torch.tensor([[GPT2_END_OF_TEXT_ID, 64], [GPT2_END_OF_TEXT_ID, 257]])
-    past = [torch.randn(2, cfg.n_head, 3, hd) for _ in range(2 * cfg.n_layer)]
-    past_names, output_names, cross_names = _decoder_io(cfg.n_layer)
+    past_names, output_names, cross_names = _decoder_io(cfg.n_layer, naming)
+    past = [
+        torch.randn(2, cfg.n_head, cfg.encoder_tokens if ".encoder." in name else 3, hd) for name in past_names
+    ]
     dynamic = {
         "input_ids": {0: "batch_size", 1: "decoder_sequence_length"},
         "encoder_hidden_states": {0: "batch_size", 1: "encoder_sequence_length"},
@@ -103,38 +107,65 @@ def export_captioner_graphs(
     for name in cross_names:
         dynamic[name] = {0: "batch_size", 2: "decoder_sequence_length", 3: "encoder_sequence_length"}
     without = dict(dynamic)
+    with_past = dict(dynamic)
+    for name in past_names:
+        length = "encoder_sequence_length" if ".encoder." in name else "past_decoder_sequence_length"
+        with_past[name] = {0: "batch_size", 2: length}
     for name in output_names[1:]:
-        without[name] = {0: "batch_size", 2: "decoder_sequence_length"}
+        cross_length = ".encoder." in name and "encoder_sequence_length"
+        without[name] = {0: "batch_size", 2: cross_length or "decoder_sequence_length"}
+        with_past[name] = {0: "batch_size", 2: cross_length or "past_decoder_sequence_length + decoder_sequence_length"}
+
     torch.onnx.export(
-        DecoderWithoutPast(model), (input_ids, hidden), str(work_dir / "decoder_model.onnx"), opset_version=OPSET,
+        without_module, (input_ids, hidden), str(work_dir / "decoder_model.onnx"), opset_version=OPSET,
         input_names=["input_ids", "encoder_hidden_states"], output_names=output_names + cross_names,
         dynamic_axes=without, do_constant_folding=False,
     )  # fmt: skip
-    with_past = dict(dynamic)
-    for name in past_names:
-        with_past[name] = {0: "batch_size", 2: "past_decoder_sequence_length"}
-    for name in output_names[1:]:
-        with_past[name] = {0: "batch_size", 2: "past_decoder_sequence_length + decoder_sequence_length"}
+    # A seq2seq graph with past reads the cached cross-attention keys and values, so it takes no
+    # encoder_hidden_states (merge_decoders still gives the merged graph that input).
+    with_inputs = (input_ids, *past) if seq2seq else (input_ids, hidden, *past)
+    if seq2seq:
+        del with_past["encoder_hidden_states"]
+    with_names = ["input_ids", *past_names] if seq2seq else ["input_ids", "encoder_hidden_states", *past_names]
     torch.onnx.export(
-        DecoderWithPast(model), (input_ids, hidden, *past), str(work_dir / "decoder_with_past_model.onnx"),
-        opset_version=OPSET, input_names=["input_ids", "encoder_hidden_states", *past_names],
-        output_names=output_names + cross_names, dynamic_axes=with_past, do_constant_folding=False,
+        with_module, with_inputs, str(work_dir / "decoder_with_past_model.onnx"), opset_version=OPSET,
+        input_names=with_names, output_names=output_names + cross_names, dynamic_axes=with_past,
+        do_constant_folding=False,
     )  # fmt: skip
 
     without_past = onnx.load(work_dir / "decoder_model.onnx")
     merged = merge_decoders(without_past, onnx.load(work_dir / "decoder_with_past_model.onnx"))
-    merged_path = onnx_dir / "decoder_model_merged.onnx"
+    merged_path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(merged, merged_path)
     wte = model.decoder.transformer.wte.weight.detach().numpy()
-    storage = {
-        "encoder_model.onnx": encoder_storage,
-        "decoder_model_merged.onnx": compress_initializers(str(merged_path), int8_rows={"wte": wte}),
-    }
+    storage = {merged_path.name: compress_initializers(str(merged_path), int8_rows={"wte": wte})}
     if split_dir is not None:
         split_dir.mkdir(parents=True, exist_ok=True)
         for name in ("decoder_model.onnx", "decoder_with_past_model.onnx"):
             shutil.copyfile(work_dir / name, split_dir / name)
             storage[name] = compress_initializers(str(split_dir / name), int8_rows={"wte": wte})
+    return storage
+
+
+@torch.no_grad()
+def export_captioner_graphs(
+    model: CommunityCaptioner, onnx_dir: Path, work_dir: Path, split_dir: Path | None = None
+) -> dict:
+    """Write encoder_model.onnx and decoder_model_merged.onnx; return the storage summaries.
+
+    split_dir: as in export_merged_decoder.
+    """
+    cfg = model.cfg
+    onnx_dir.mkdir(parents=True, exist_ok=True)
+    pixels = torch.randn(2, 3, cfg.image_size, cfg.image_size)
+    torch.onnx.export(
+        model.encoder, (pixels,), str(onnx_dir / "encoder_model.onnx"), opset_version=OPSET,
+        input_names=["pixel_values"], output_names=["last_hidden_state"],
+        dynamic_axes={"pixel_values": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"}},
+        do_constant_folding=False,
+    )  # fmt: skip
+    storage = {"encoder_model.onnx": compress_initializers(str(onnx_dir / "encoder_model.onnx"))}
+    storage.update(export_merged_decoder(model, onnx_dir / "decoder_model_merged.onnx", work_dir, "self", split_dir))
     return storage
 
 
@@ -244,31 +275,9 @@ class CLIPTextWithProjection(nn.Module):
         return self.clip.encode_text(input_ids) + 0 * attention_mask.sum().to(torch.float32)
 
 
-@torch.no_grad()
-def export_community_clip(model: CLIPModel, out: Path) -> dict:
-    onnx_dir = out / "onnx"
-    onnx_dir.mkdir(parents=True, exist_ok=True)
+def clip_configs(model: CLIPModel) -> dict[str, dict]:
+    """config.json and preprocessor_config.json of the CLIP package, as transformers writes them."""
     vision, text = model.cfg.vision, model.cfg.text
-    pixels = torch.randn(2, 3, vision.image_size, vision.image_size)
-    torch.onnx.export(
-        CLIPVisionWithProjection(model), (pixels,), str(onnx_dir / "vision_model.onnx"), opset_version=OPSET,
-        input_names=["pixel_values"], output_names=["image_embeds"],
-        dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}}, do_constant_folding=False,
-    )  # fmt: skip
-    ids = torch.randint(1, 1000, (2, text.context_length))
-    ids[:, 5] = 49407
-    torch.onnx.export(
-        CLIPTextWithProjection(model), (ids, torch.ones_like(ids)), str(onnx_dir / "text_model.onnx"),
-        opset_version=OPSET, input_names=["input_ids", "attention_mask"], output_names=["text_embeds"],
-        dynamic_axes={name: {0: "batch_size"} for name in ("input_ids", "attention_mask", "text_embeds")},
-        do_constant_folding=False,
-    )  # fmt: skip
-    storage = {
-        "vision_model.onnx": compress_initializers(str(onnx_dir / "vision_model.onnx")),
-        "text_model.onnx": compress_initializers(
-            str(onnx_dir / "text_model.onnx"), int8_rows={"token_embedding": model.token_embedding.weight.numpy()}
-        ),
-    }
     config = {
         "model_type": "clip",
         "architectures": ["CLIPModel"],
@@ -310,8 +319,41 @@ def export_community_clip(model: CLIPModel, out: Path) -> dict:
         "image_std": [0.26862954, 0.26130258, 0.27577711],
         "do_convert_rgb": True,
     }
-    write_json(out / "config.json", config)
-    write_json(out / "preprocessor_config.json", preprocessor)
+    return {"config.json": config, "preprocessor_config.json": preprocessor}
+
+
+@torch.no_grad()
+def export_community_clip(model: CLIPModel, out: Path) -> dict:
+    """Write the CLIP package to `out` (see the module doc); return the storage summaries."""
+    onnx_dir = out / "onnx"
+    onnx_dir.mkdir(parents=True, exist_ok=True)
+    vision, text = model.cfg.vision, model.cfg.text
+    pixels = torch.randn(2, 3, vision.image_size, vision.image_size)
+    torch.onnx.export(
+        CLIPVisionWithProjection(model), (pixels,), str(onnx_dir / "vision_model.onnx"), opset_version=OPSET,
+        input_names=["pixel_values"], output_names=["image_embeds"],
+        dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}}, do_constant_folding=False,
+    )  # fmt: skip
+
+    # The end token (the highest id) at position 5 gives the trace a realistic row to read.
+    ids = torch.randint(1, 1000, (2, text.context_length))
+    ids[:, 5] = 49407
+    torch.onnx.export(
+        CLIPTextWithProjection(model), (ids, torch.ones_like(ids)), str(onnx_dir / "text_model.onnx"),
+        opset_version=OPSET, input_names=["input_ids", "attention_mask"], output_names=["text_embeds"],
+        dynamic_axes={name: {0: "batch_size"} for name in ("input_ids", "attention_mask", "text_embeds")},
+        do_constant_folding=False,
+    )  # fmt: skip
+
+    table = model.token_embedding.weight.numpy()
+    storage = {
+        "vision_model.onnx": compress_initializers(str(onnx_dir / "vision_model.onnx")),
+        "text_model.onnx": compress_initializers(
+            str(onnx_dir / "text_model.onnx"), int8_rows={"token_embedding": table}
+        ),
+    }
+    for name, value in clip_configs(model).items():
+        write_json(out / name, value)
     shutil.copyfile(TOKENIZERS["clip"] / "tokenizer.json", out / "tokenizer.json")
     shutil.copyfile(TOKENIZERS["clip"] / "tokenizer_config.json", out / "tokenizer_config.json")
     return storage
@@ -330,6 +372,13 @@ def main(argv=None):
     storage = export_community_captioner(
         captioner, args.out / "vit-gpt2-tiny-random", args.out / "vit-gpt2-tiny-random-split" / "onnx"
     )
+    # The same decoder with seq2seq past names, for the loader's other naming (tests only, because
+    # transformers.js reads a gpt2 decoder config with GPT-2's names).
+    seq2seq_dir = args.out / "vit-gpt2-tiny-random-seq2seq" / "onnx"
+    storage["seq2seq"] = export_merged_decoder(
+        captioner, seq2seq_dir / "decoder_model_merged.onnx", seq2seq_dir / ".work", "seq2seq"
+    )
+    shutil.rmtree(seq2seq_dir / ".work")
     clip = tiny_clip(seed=1)
     prepare_clip(clip)
     clip_storage = export_community_clip(clip, args.out / "clip-tiny-random")

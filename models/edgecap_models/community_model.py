@@ -157,7 +157,7 @@ class GPT2SelfAttention(nn.Module):
             k = torch.cat([past_key, k], dim=2)
             v = torch.cat([past_value, v], dim=2)
 
-        # Query i of the T new tokens sits at position S - T + i and sees keys 0..S - T + i.
+        # Query i of the T new tokens is at position S - T + i and attends to keys 0..S - T + i.
         new, total = q.shape[2], k.shape[2]
         query_positions = torch.arange(new) + (total - new)
         mask = torch.arange(total)[None, :] <= query_positions[:, None]  # (T, S)
@@ -176,12 +176,20 @@ class GPT2CrossAttention(nn.Module):
         self.c_attn = Conv1D(2 * n_embd, n_embd)
         self.c_proj = Conv1D(n_embd, n_embd)
 
-    def forward(self, x, encoder_hidden_states):
+    def forward(self, x, encoder_hidden_states, cross_past=None):
+        """Return the output, the weights (B, H, T, N) and the keys and values used.
+
+        cross_past: keys and values from an earlier step, which replace the projection of
+        encoder_hidden_states (as seq2seq decoders cache them).
+        """
         q = split_heads(self.q_attn(x), self.n_head)
-        k, v = self.c_attn(encoder_hidden_states).split(x.shape[-1], dim=2)
-        k, v = split_heads(k, self.n_head), split_heads(v, self.n_head)
-        weights = ((q @ k.transpose(-1, -2)) / math.sqrt(self.head_dim)).softmax(dim=-1)  # (B, H, T, N)
-        return self.c_proj(merge_heads(weights @ v)), weights
+        if cross_past is None:
+            k, v = self.c_attn(encoder_hidden_states).split(x.shape[-1], dim=2)
+            k, v = split_heads(k, self.n_head), split_heads(v, self.n_head)
+        else:
+            k, v = cross_past
+        weights = ((q @ k.transpose(-1, -2)) / math.sqrt(self.head_dim)).softmax(dim=-1)
+        return self.c_proj(merge_heads(weights @ v)), weights, (k, v)
 
 
 class GPT2MLP(nn.Module):
@@ -205,13 +213,13 @@ class GPT2CrossBlock(nn.Module):
         self.ln_2 = nn.LayerNorm(d, eps=eps)
         self.mlp = GPT2MLP(d)
 
-    def forward(self, x, encoder_hidden_states, past_key=None, past_value=None):
+    def forward(self, x, encoder_hidden_states, past_key=None, past_value=None, cross_past=None):
         attended, key, value = self.attn(self.ln_1(x), past_key, past_value)
         x = x + attended
-        crossed, cross_weights = self.crossattention(self.ln_cross_attn(x), encoder_hidden_states)
+        crossed, cross_weights, cross_kv = self.crossattention(self.ln_cross_attn(x), encoder_hidden_states, cross_past)
         x = x + crossed
         x = x + self.mlp(self.ln_2(x))
-        return x, key, value, cross_weights
+        return x, key, value, cross_weights, cross_kv
 
 
 class GPT2CrossDecoder(nn.Module):
@@ -221,9 +229,9 @@ class GPT2CrossDecoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.transformer = nn.Module()
-        # Wider spreads than GPT-2's 0.02: wte keeps the random logits apart, so greedy choices in
-        # parity tests do not hinge on near-ties, and wpe makes the greedy token change with the
-        # position, so a wrong position or past shows up in the generated ids.
+        # Both tables are wider than GPT-2's 0.02. A wide wte keeps the random logits apart, so
+        # greedy choices in parity tests do not hinge on near-ties. A wide wpe makes the greedy
+        # token change with the position, so a wrong position or past shows in the generated ids.
         self.transformer.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
         nn.init.normal_(self.transformer.wte.weight, std=0.1)
         self.transformer.wpe = nn.Embedding(cfg.n_positions, cfg.n_embd)
@@ -233,17 +241,24 @@ class GPT2CrossDecoder(nn.Module):
 
     def forward(self, input_ids, encoder_hidden_states, past=None):
         """Return logits (B, T, V), presents [(key, value)] and cross-attention weights per layer."""
+        logits, presents, cross, _ = self.forward_with_cross_past(input_ids, encoder_hidden_states, past)
+        return logits, presents, cross
+
+    def forward_with_cross_past(self, input_ids, encoder_hidden_states, past=None, cross_past=None):
+        """forward, also taking and returning the cross-attention keys and values per layer."""
         past_length = 0 if past is None else past[0][0].shape[2]
         positions = torch.arange(input_ids.shape[1]) + past_length
         x = self.transformer.wte(input_ids) + self.transformer.wpe(positions)[None]
-        presents, cross = [], []
+        presents, cross, cross_presents = [], [], []
         for i, block in enumerate(self.transformer.h):
             past_key, past_value = (None, None) if past is None else past[i]
-            x, key, value, weights = block(x, encoder_hidden_states, past_key, past_value)
+            layer_cross_past = None if cross_past is None else cross_past[i]
+            x, key, value, weights, cross_kv = block(x, encoder_hidden_states, past_key, past_value, layer_cross_past)
             presents.append((key, value))
             cross.append(weights)
+            cross_presents.append(cross_kv)
         logits = self.transformer.ln_f(x) @ self.transformer.wte.weight.t()
-        return logits, presents, cross
+        return logits, presents, cross, cross_presents
 
 
 class CommunityCaptioner(nn.Module):
@@ -288,6 +303,39 @@ class DecoderWithPast(nn.Module):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
         logits, presents, cross = self.decoder(input_ids, encoder_hidden_states, past)
         return (logits, *[t for pair in presents for t in pair], *cross)
+
+
+class Seq2SeqDecoderWithoutPast(nn.Module):
+    """The decoder with seq2seq past names: it also returns the cross-attention keys and values."""
+
+    def __init__(self, model: CommunityCaptioner):
+        super().__init__()
+        self.decoder = model.decoder
+
+    def forward(self, input_ids, encoder_hidden_states):
+        logits, presents, cross, cross_presents = self.decoder.forward_with_cross_past(input_ids, encoder_hidden_states)
+        per_layer = [(*self_kv, *cross_kv) for self_kv, cross_kv in zip(presents, cross_presents)]
+        return (logits, *[t for layer in per_layer for t in layer], *cross)
+
+
+class Seq2SeqDecoderWithPast(nn.Module):
+    """The decoder with seq2seq past names, reading the cached cross-attention keys and values.
+
+    past_flat holds, per layer, the self-attention key and value, then the cross-attention key and
+    value; the cross-attention ones come back unchanged as presents.
+    """
+
+    def __init__(self, model: CommunityCaptioner):
+        super().__init__()
+        self.decoder = model.decoder
+
+    def forward(self, input_ids, *past_flat):
+        layers = len(past_flat) // 4
+        past = [(past_flat[4 * i], past_flat[4 * i + 1]) for i in range(layers)]
+        cross_past = [(past_flat[4 * i + 2], past_flat[4 * i + 3]) for i in range(layers)]
+        logits, presents, cross, _ = self.decoder.forward_with_cross_past(input_ids, None, past, cross_past)
+        per_layer = [(*self_kv, *cross_kv) for self_kv, cross_kv in zip(presents, cross_past)]
+        return (logits, *[t for layer in per_layer for t in layer], *cross)
 
 
 def tiny_community_captioner(seed: int = 0) -> CommunityCaptioner:

@@ -1,8 +1,8 @@
 """Merge optimum's two decoder graphs (without and with past) into one graph with an If node.
 
-decoder_model_merged takes the with-past graph's inputs plus `use_cache_branch` (bool [1]): false
-runs the graph without past (the past inputs are ignored), true the graph with past. Both branches
-read one shared set of initializers from the outer graph.
+decoder_model_merged takes the inputs of both graphs plus `use_cache_branch` (bool [1]). False runs
+the graph without past, which ignores the past inputs, and true runs the graph with past. Both
+branches read one shared set of initializers from the outer graph.
 """
 
 import hashlib
@@ -62,8 +62,11 @@ def _branch(model: onnx.ModelProto, tag: str, outer_names: set, shared: dict, ho
 
 
 def merge_decoders(without_past: onnx.ModelProto, with_past: onnx.ModelProto) -> onnx.ModelProto:
-    """Build decoder_model_merged: the with-past inputs plus `use_cache_branch`, one If node."""
-    inputs = list(with_past.graph.input)
+    """Build decoder_model_merged: the inputs of both graphs plus `use_cache_branch`, one If node."""
+    # The graph with past may not read encoder_hidden_states (seq2seq decoders cache the
+    # cross-attention keys and values), so the outer inputs are the union of both graphs' inputs.
+    inputs = list(without_past.graph.input)
+    inputs += [value for value in with_past.graph.input if value.name not in {i.name for i in inputs}]
     cache_branch = helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])
     outer_names = {value.name for value in inputs} | {"use_cache_branch"}
     shared, hoisted = {}, []

@@ -85,6 +85,7 @@ def run(
     log_path: Path,
     projection: str = "mlp",
     seed: int = 0,
+    init_from: Path | None = None,
 ) -> dict:
     set_threads()
     torch.manual_seed(seed)
@@ -94,6 +95,12 @@ def run(
     vit_ckpt = load_checkpoint(out / "vit.pt")
     decoder_ckpt = load_checkpoint(out / "decoder.pt")
     model = build_captioner(cfg, lora_cfg, vit_ckpt["state_dict"], decoder_ckpt["state_dict"])
+    earlier_steps = 0
+    if init_from is not None:
+        # Continue from a trained captioner of the same settings, with a fresh warm-up and schedule.
+        earlier = load_checkpoint(init_from)
+        model.load_state_dict(earlier["state_dict"])
+        earlier_steps = earlier["steps"]
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
     train = build_split("train", images, cfg.vit.image_size, cfg.vit.grid_size, out / "cache")
@@ -131,11 +138,12 @@ def run(
         if step % 25 == 0 or step == steps - 1:
             log.write("step", step=step, loss=round(loss.item(), 4), lr=optimizer.param_groups[0]["lr"])
 
-    epochs = steps * batch_images / images
+    steps_total = earlier_steps + steps
+    epochs = steps_total * batch_images / images
     final_loss = float(np.mean(losses[-20:]))
     checkpoint = out / f"captioner_{name}.pt"
     save_checkpoint(checkpoint, model, cfg, lora=asdict(lora_cfg), variant=name, trainable_params=trainable,
-                    epochs=epochs, final_loss=final_loss, steps=steps)  # fmt: skip
+                    epochs=epochs, final_loss=final_loss, steps=steps_total)  # fmt: skip
     train_seconds = log.elapsed()
     log.write("trained", checkpoint=str(checkpoint), final_loss=round(final_loss, 4), epochs=round(epochs, 3))
 
@@ -148,7 +156,8 @@ def run(
         "projection": projection,
         "train_last_vit_block": lora_cfg.train_last_vit_block,
         "trainable_params": trainable,
-        "steps": steps,
+        "steps": steps_total,
+        "init_from": None if init_from is None else str(init_from),
         "batch_images": batch_images,
         "captions_per_step": batch_images * 5,
         "epochs": round(epochs, 3),
@@ -232,6 +241,8 @@ def main(argv=None):
     parser.add_argument("--test-images", type=int, default=300, help="test images to caption")
     parser.add_argument("--full-size", action="store_true", help="ViT-B/16 + GPT-2 small geometry (GPU only)")
     parser.add_argument("--log", type=Path, default=None, help="JSON-lines log (default models/logs/...)")
+    parser.add_argument("--name", default=None, help="run name for checkpoint, logs and outputs")
+    parser.add_argument("--init-from", type=Path, default=None, help="continue from this captioner checkpoint")
     parser.add_argument("--result", type=Path, default=None, help="also write the result JSON, with this command, here")
     args = parser.parse_args(argv)
 
@@ -253,10 +264,10 @@ def main(argv=None):
         train_last_vit_block=args.train_last_vit_block,
         max_trainable_params=args.max_trainable,
     )
-    name = args.variant or f"r{lora_cfg.rank}_a{lora_cfg.alpha:g}"
+    name = args.name or args.variant or f"r{lora_cfg.rank}_a{lora_cfg.alpha:g}"
     log = args.log or Path(f"models/logs/train_captioner_{name}.jsonl")
     result = run(args.out, name, lora_cfg, args.steps, args.batch_images, args.lr, args.images, args.test_images,
-                 log, projection=args.projection)  # fmt: skip
+                 log, projection=args.projection, init_from=args.init_from)  # fmt: skip
     print(json.dumps({k: v for k, v in result.items() if k != "cli"}, indent=2))
     if args.result:
         write_result(args.result, result, argv, "edgecap_models.train_captioner")

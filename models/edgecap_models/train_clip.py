@@ -47,7 +47,10 @@ def retrieval(model: CLIPModel, tokens, ids, captions_per_image: int, first_bloc
     return {"image_to_text_r1": i2t_1, "image_to_text_r5": i2t_5, "text_to_image_r1": t2i_1}
 
 
-def run(out: Path, steps: int, batch_size: int, lr: float, images: int, test_images: int, log_path: Path, seed=0):
+def run(
+    out: Path, steps: int, batch_size: int, lr: float, images: int, test_images: int, log_path: Path, seed=0,
+    init_from: Path | None = None,
+):
     set_threads()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -59,6 +62,12 @@ def run(out: Path, steps: int, batch_size: int, lr: float, images: int, test_ima
     first_block = cfg.vision.depth - 1
     for name, param in model.visual.named_parameters():
         param.requires_grad = name.startswith((f"blocks.{first_block}.", "norm."))
+    earlier_steps = 0
+    if init_from is not None:
+        # Continue from a trained CLIP checkpoint, with a fresh warm-up and schedule.
+        earlier = load_checkpoint(init_from)
+        model.load_state_dict(earlier["state_dict"])
+        earlier_steps = earlier.get("steps", 0)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
     train = build_split("train", images, cfg.vision.image_size, cfg.vision.grid_size, out / "cache")
@@ -94,12 +103,13 @@ def run(out: Path, steps: int, batch_size: int, lr: float, images: int, test_ima
 
     train_seconds = log.elapsed()
     scores = retrieval(model, test_tokens, test_ids, per_image, first_block)
-    save_checkpoint(out / "clip.pt", model, cfg)
+    save_checkpoint(out / "clip.pt", model, cfg, steps=earlier_steps + steps)
     result = {
         "trainable_params": trainable,
-        "steps": steps,
+        "steps": earlier_steps + steps,
+        "init_from": None if init_from is None else str(init_from),
         "batch_size": batch_size,
-        "epochs": round(steps * batch_size / images, 3),
+        "epochs": round((earlier_steps + steps) * batch_size / images, 3),
         "final_train_loss": round(float(np.mean(losses[-20:])), 4),
         "train_seconds": train_seconds,
         "test_images": len(test_tokens),
@@ -119,9 +129,11 @@ def main(argv=None):
     parser.add_argument("--images", type=int, default=6000, help="training images")
     parser.add_argument("--test-images", type=int, default=300, help="test images for retrieval")
     parser.add_argument("--log", type=Path, default=Path("models/logs/train_clip.jsonl"), help="JSON-lines log")
+    parser.add_argument("--init-from", type=Path, default=None, help="continue from this CLIP checkpoint")
     parser.add_argument("--result", type=Path, default=None, help="also write the result JSON, with this command, here")
     args = parser.parse_args(argv)
-    result = run(args.out, args.steps, args.batch_size, args.lr, args.images, args.test_images, args.log)
+    result = run(args.out, args.steps, args.batch_size, args.lr, args.images, args.test_images, args.log,
+                 init_from=args.init_from)  # fmt: skip
     print(json.dumps(result, indent=2))
     if args.result:
         from .train_captioner import write_result

@@ -8,7 +8,12 @@ import pytest
 import torch
 from onnx import TensorProto, numpy_helper
 
-from edgecap_models.community_export import captioner_configs, export_community_captioner, export_community_clip
+from edgecap_models.community_export import (
+    captioner_configs,
+    export_community_captioner,
+    export_community_clip,
+    export_merged_decoder,
+)
 from edgecap_models.community_model import CommunityCaptioner, CommunityCaptionerConfig, tiny_community_captioner
 from edgecap_models.community_parity import write_captioner_fixture
 from edgecap_models.export import prepare_clip, tiny_clip
@@ -185,3 +190,34 @@ def test_captioner_fixture(tmp_path):
     assert [step["use_cache_branch"] for step in fixture["steps"]] == [False, True, True, True]
     assert fixture["steps"][2]["present_shape"] == [1, 2, 4, 16]
     assert len(fixture["greedy"]["token_ids"]) <= fixture["greedy"]["max_new_tokens"]
+
+
+@torch.no_grad()
+def test_cached_cross_attention_equals_recomputed(model):
+    hidden = model.encoder(torch.randn(1, 3, 112, 112, generator=torch.Generator().manual_seed(1)))
+    first = torch.tensor([[GPT2_END_OF_TEXT_ID]])
+    _, past, _, cross_past = model.decoder.forward_with_cross_past(first, hidden)
+    following = torch.tensor([[64]])
+
+    recomputed, _, _ = model.decoder(following, hidden, past)
+    cached, _, _, _ = model.decoder.forward_with_cross_past(following, None, past, cross_past)
+
+    assert torch.equal(cached, recomputed)
+
+
+def test_seq2seq_names(tmp_path, model):
+    export_merged_decoder(model, tmp_path / "decoder_model_merged.onnx", tmp_path / "work", "seq2seq")
+    graph = onnx.load(tmp_path / "decoder_model_merged.onnx").graph
+    with_past = onnx.load(tmp_path / "work" / "decoder_with_past_model.onnx").graph
+
+    assert [value.name for value in graph.input][:6] == [
+        "input_ids",
+        "encoder_hidden_states",
+        "past_key_values.0.decoder.key",
+        "past_key_values.0.decoder.value",
+        "past_key_values.0.encoder.key",
+        "past_key_values.0.encoder.value",
+    ]
+    assert "present.1.encoder.value" in [value.name for value in graph.output]
+    # The graph with past reads the cached cross-attention keys, not the encoder output.
+    assert "encoder_hidden_states" not in [value.name for value in with_past.input]

@@ -28,7 +28,7 @@ export const attentionDocumentSchema = z
       .object({
         id: z.string().min(1),
         sha256: z.string().nullable(),
-        family: z.enum(["prefix-gpt2", "llava"]),
+        family: z.enum(["prefix-gpt2", "vision-encoder-decoder", "llava"]),
       })
       .passthrough(),
     image: z

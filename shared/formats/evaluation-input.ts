@@ -74,7 +74,7 @@ export function readEvaluationInput(
       problems.push({
         path: "predictions",
         message:
-          'has "images" and "annotations" like a references file; check that --predictions and --references are not swapped',
+          'has "images" and "annotations" like a references document; check that the predictions and references are not swapped',
       });
     } else {
       captions = readPredictionObject(record, options.duplicatePredictionKeys ?? [], problems);

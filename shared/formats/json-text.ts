@@ -1,6 +1,7 @@
-// JSON text helpers for validation messages: where the first syntax error is (line and column,
-// the same in every JavaScript engine, unlike JSON.parse messages), and which keys of the
-// top-level object repeat (JSON.parse silently keeps the last one).
+// JSON text helpers for validation messages. They find where the first syntax error is (line and
+// column, the same in every JavaScript engine, unlike JSON.parse messages). They also find which
+// keys of the top-level object, or of an object inside it, repeat, because JSON.parse silently
+// keeps the last one.
 
 import type { ValidationProblem } from "./validation-error.ts";
 
@@ -49,33 +50,64 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
  * once, in order of their second occurrence. Returns [] when the top level is not an object.
  */
 export function findDuplicateTopLevelKeys(text: string): string[] {
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  let depth = 0;
-  let expectKey = false;
+  return findDuplicateKeys(text, []);
+}
+
+interface ContainerFrame {
+  isObject: boolean;
+  /** True where the next string is a member key. */
+  expectKey: boolean;
+  /** The key of the member whose value is being read. */
+  key: string | undefined;
+  /** True when the keys of `path` lead from the top level to this container. */
+  onPath: boolean;
+}
+
+/**
+ * Lists the keys that occur more than once in the object that the member keys `path` lead to from
+ * the top-level object of valid JSON `text` (["predictions"] for `{"predictions": {...}}`), each
+ * once, in order of their second occurrence. Returns [] when no object sits at `path`. When a key
+ * on the path itself repeats, the last occurrence counts, as in JSON.parse.
+ */
+export function findDuplicateKeys(text: string, path: readonly string[]): string[] {
+  const stack: ContainerFrame[] = [];
+  let seen = new Set<string>();
+  let duplicates = new Set<string>();
   let i = 0;
 
   while (i < text.length) {
     const code = text.charCodeAt(i);
+    const top = stack.at(-1);
     if (code === 0x22) {
       const end = endOfString(text, i);
-      if (depth === 1 && expectKey) {
+      if (top?.isObject === true && top.expectKey) {
         const key = JSON.parse(text.slice(i, end)) as string;
-        if (seen.has(key)) duplicates.add(key);
-        seen.add(key);
-        expectKey = false;
+        top.key = key;
+        top.expectKey = false;
+        if (top.onPath && stack.length - 1 === path.length) {
+          if (seen.has(key)) duplicates.add(key);
+          seen.add(key);
+        }
       }
       i = end;
       continue;
     }
+
     if (code === 0x7b || code === 0x5b) {
-      if (depth === 0 && code !== 0x7b) return [];
-      depth++;
-      expectKey = depth === 1;
+      const depth = stack.length;
+      const onPath =
+        top === undefined ||
+        (top.onPath && top.isObject && depth - 1 < path.length && top.key === path[depth - 1]);
+      const isObject = code === 0x7b;
+      stack.push({ isObject, expectKey: isObject, key: undefined, onPath });
+      if (onPath && isObject && depth === path.length) {
+        seen = new Set();
+        duplicates = new Set();
+      }
     } else if (code === 0x7d || code === 0x5d) {
-      depth--;
-    } else if (code === 0x2c && depth === 1) {
-      expectKey = true;
+      stack.pop();
+    } else if (code === 0x2c && top?.isObject === true) {
+      top.expectKey = true;
     }
     i++;
   }

@@ -5,6 +5,7 @@
 // The float operations follow the reference's order, so the scores agree to the last bit or two.
 
 import { type CookedCorpus, MAX_ORDER } from "./cook.ts";
+import { logOfCount } from "./log-count.ts";
 import { numpyMean } from "./numpy-mean.ts";
 
 const SIGMA = 6;
@@ -61,7 +62,7 @@ export function scoreCiderD(
   const idfOf = (id: number): number => {
     let value = idf[id] as number;
     if (Number.isNaN(value)) {
-      value = logImageCount - Math.log(Math.max(1, documentFrequency[id] ?? 0));
+      value = logImageCount - logOfCount(Math.max(1, documentFrequency[id] ?? 0));
       idf[id] = value;
     }
     return value;

@@ -5,6 +5,7 @@
 
 import { countDocumentFrequency } from "./cider-d.ts";
 import { type CookedCorpus, cookCorpus, MAX_ORDER } from "./cook.ts";
+import { logOfCount } from "./log-count.ts";
 import { NgramTable, ROOT } from "./ngram-table.ts";
 import { Vocabulary } from "./vocabulary.ts";
 
@@ -177,7 +178,7 @@ export class DocumentFrequencyTable {
 
   /** log of the table's image count: CIDEr-D's `ref_len`. */
   get logImageCount(): number {
-    return Math.log(this.imageCount);
+    return logOfCount(this.imageCount);
   }
 
   /**

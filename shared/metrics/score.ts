@@ -6,6 +6,7 @@ import { type BleuStatistics, scoreBleu } from "./bleu.ts";
 import { countDocumentFrequency, scoreCiderD } from "./cider-d.ts";
 import { type CookedCorpus, cookCorpus } from "./cook.ts";
 import type { DocumentFrequencyTable, TokenizationName } from "./document-frequency.ts";
+import { logOfCount } from "./log-count.ts";
 import { ptbTokenizeBatch } from "./ptb-tokenizer.ts";
 import { scoreRougeL } from "./rouge-l.ts";
 import { isPythonWhitespace } from "./vocabulary.ts";
@@ -124,7 +125,7 @@ export function scoreCaptions(corpus: CaptionCorpus, options: ScoreOptions = {})
       const cookedCorpus = cook();
       const cider =
         table === undefined
-          ? scoreCiderD(cookedCorpus, countDocumentFrequency(cookedCorpus), Math.log(imageCount))
+          ? scoreCiderD(cookedCorpus, countDocumentFrequency(cookedCorpus), logOfCount(imageCount))
           : scoreCiderD(cookedCorpus, table.frequenciesFor(cookedCorpus), table.logImageCount);
       scores.cider_d = cider.corpus;
       perImage.forEach((row, i) => {

@@ -11,6 +11,8 @@ export {
   PREPROCESSING_VERSION,
 } from "./captioner.ts";
 export { type ImageEmbedding, type LoadClipOptions, OnnxClip } from "./clip-model.ts";
+export { CommunityCaptioner } from "./community/captioner.ts";
+export { CommunityClip } from "./community/clip.ts";
 export {
   type CachedTensor,
   decodeCachedTensor,
@@ -20,6 +22,13 @@ export {
   MemoryEmbeddingCache,
 } from "./embedding-cache.ts";
 export { ModelPackageError } from "./errors.ts";
+export {
+  type Captioner,
+  type ClipModel,
+  type LoadPackageOptions,
+  loadCaptionerPackage,
+  loadClipPackage,
+} from "./load-package.ts";
 export {
   type CaptionerManifest,
   type ClipManifest,

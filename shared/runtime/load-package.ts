@@ -18,7 +18,7 @@ import { detectPackageLayout } from "./community/layout.ts";
 import type { OrtApi } from "./ort.ts";
 import type { PackageSource } from "./package-source.ts";
 
-/** What callers use of a loaded captioner, whichever layout it came from. */
+/** The captioner API shared by both layouts. */
 export interface Captioner {
   readonly id: string;
   readonly sha256: string;
@@ -27,7 +27,7 @@ export interface Captioner {
   caption(imageBytes: Uint8Array, request?: CaptionRequest): Promise<CaptionResult>;
 }
 
-/** What callers use of a loaded CLIP model, whichever layout it came from. */
+/** The CLIP model API shared by both layouts. */
 export interface ClipModel extends ClipEmbedder {
   readonly id: string;
   readonly sha256: string;

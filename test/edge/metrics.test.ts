@@ -116,6 +116,52 @@ describe("POST /v1/metrics/caption", () => {
     expect(response.headers.get("content-type")).toBe("application/problem+json");
   });
 
+  it("reports where the JSON is malformed", async () => {
+    const response = await post('{\n  "predictions": {"a": "b",}\n}');
+
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { type: string; detail: string };
+    expect(problem.type).toBe("https://edgecap.dev/problems/invalid-json");
+    expect(problem.detail).toBe(
+      "The request body is invalid JSON at line 2, column 27: trailing comma before the closing bracket.",
+    );
+  });
+
+  it("rejects repeated prediction keys", async () => {
+    const response = await post(
+      `{"references": ${JSON.stringify(REFERENCES)}, "predictions": {"000000000139": "a room", "000000000139": "a tv", "000000000285": "a bear"}}`,
+    );
+
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as {
+      type: string;
+      errors: { path: string; message: string }[];
+    };
+    expect(problem.type).toBe("https://edgecap.dev/problems/validation-failed");
+    expect(problem.errors).toHaveLength(1);
+    expect(problem.errors[0]?.path).toBe("/predictions/000000000139");
+    expect(problem.errors[0]?.message).toContain('duplicate image name "000000000139"');
+  });
+
+  it("rejects a body that is not JSON with 415", async () => {
+    const response = await post("{}", "text/plain");
+
+    expect(response.status).toBe(415);
+    const problem = (await response.json()) as { type: string; detail: string };
+    expect(problem.type).toBe("https://edgecap.dev/problems/unsupported-media-type");
+    expect(problem.detail).toContain('"text/plain"');
+    expect(problem.detail).toContain("application/json");
+  });
+
+  it("names an unknown request field", async () => {
+    const response = await post({ references: REFERENCES, predictions: {}, tokenise: false });
+
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors: { path: string; message: string }[] };
+    expect(problem.errors[0]?.path).toBe("/tokenise");
+    expect(problem.errors[0]?.message).toContain("tokenise is not a field of a metrics request");
+  });
+
   it("rejects more images than the limit with 413", async () => {
     const images = Array.from({ length: 5001 }, (_, i) => ({ id: i, file_name: `${i}.jpg` }));
     const response = await post({ references: { images, annotations: [] }, predictions: {} });

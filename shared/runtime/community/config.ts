@@ -1,6 +1,6 @@
-// config.json of community-layout packages (the Hugging Face transformers format that optimum and
-// transformers.js read): the fields edgecap needs from a `vision-encoder-decoder` captioner and a
-// `clip` dual encoder, each checked so that a missing field fails with the file and field named.
+// config.json of community-layout packages, the Hugging Face transformers format that optimum and
+// transformers.js read. These are the fields edgecap needs from a `vision-encoder-decoder`
+// captioner and a `clip` dual encoder, each checked so that a missing field fails with its name.
 import { z } from "zod";
 import { ModelPackageError } from "../errors.ts";
 import { parseJsonFile } from "./json.ts";
@@ -149,8 +149,8 @@ export function decoderGeometryFields(config: VisionEncoderDecoderConfig): Decod
 }
 
 /**
- * The encoder's patch grid (image_size / patch_size on each side), or null when the encoder config
- * does not state both, in which case attention maps are unavailable.
+ * Returns the encoder's patch grid (image_size / patch_size on each side), or null when the
+ * encoder config does not state both, in which case attention maps are unavailable.
  */
 export function encoderGrid(
   config: VisionEncoderDecoderConfig,

@@ -6,8 +6,8 @@ import { gatherRows } from "../decoder-step.ts";
 import type { InferenceSession, OrtApi, Tensor } from "../ort.ts";
 
 /**
- * How the graph names its past: "self" for decoders whose past holds self-attention only
- * (`past_key_values.{i}.key`, GPT-2), "self-and-cross" for seq2seq decoders that also carry the
+ * Naming of the graph's past. "self" is for decoders whose past contains self-attention only
+ * (`past_key_values.{i}.key`, GPT-2). "self-and-cross" is for seq2seq decoders that also carry the
  * cross-attention keys and values (`past_key_values.{i}.decoder.key`, `.encoder.key`).
  */
 export type PastNaming = "self" | "self-and-cross";
@@ -206,8 +206,11 @@ export class CrossAttentionDecoderStep implements StepModel {
       ];
       for (const [pastName, presentName, isCross] of pairs) {
         if (pastName === undefined || presentName === undefined) continue;
-        // The cross-attention keys and values depend on the image only: optimum's with-past graph
-        // returns placeholders for them, so the first step's stay in use, in this step's row order.
+        // The cross-attention keys and values depend on the image only, and optimum's with-past
+        // graph returns placeholders for them (or none), so the first step's stay in use, in this
+        // step's row order.
+        // NOTE: tests cover this naming with a merged graph only. The separate with-past graph of a
+        // seq2seq decoder takes the same path, but no fixture exercises it.
         const fed = feeds[pastName];
         if (isCross && !firstStep && fed !== undefined) {
           next.set(pastName, { data: fed.data as Float32Array, dims: fed.dims });
@@ -241,7 +244,8 @@ export class CrossAttentionDecoderStep implements StepModel {
 
   /**
    * Averages cross_attentions.{i} ([rows, heads, T, N] per head, or [rows, T, N] head-averaged)
-   * over heads and layers for the last new position and drops the CLS positions: rows x patches.
+   * over heads and layers for the last new position and drops the CLS positions. Returns rows x
+   * patches.
    */
   #patchAttention(outputs: InferenceSession.OnnxValueMapType, rows: number): Float32Array {
     const { numLayers, clsTokens } = this.#geometry;

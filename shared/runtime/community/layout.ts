@@ -1,6 +1,6 @@
-// Which files make a community-layout package: ONNX graphs under onnx/ (the Hugging Face Hub
-// layout transformers.js reads) or in the package root (optimum's export folder), with the JSON
-// files in the root.
+// File lookup for community-layout packages. ONNX graphs sit under onnx/ (the Hugging Face Hub
+// layout transformers.js reads) or in the package root (optimum's export folder), and the JSON
+// files sit in the root.
 import { ModelPackageError } from "../errors.ts";
 import type { PackageSource } from "../package-source.ts";
 

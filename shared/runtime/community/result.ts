@@ -45,11 +45,7 @@ export function crossAttentionDocument(parts: AttentionDocumentParts): Attention
     schema: ATTENTION_SCHEMA,
     model: {
       ...parts.model,
-      // TODO: the attention schema's family enum lists "prefix-gpt2" and "llava" only; add
-      // "vision-encoder-decoder" there. Until then these documents use the GPT-2 family name and
-      // carry the real architecture in model.architecture.
-      family: "prefix-gpt2",
-      architecture: "vision-encoder-decoder",
+      family: "vision-encoder-decoder",
       attention: "cross-attention over the encoder's patch tokens, heads and layers averaged",
     },
     image: {

@@ -79,13 +79,17 @@ export function validateDecoder(
       `the graph has more layers than config.json's ${numLayers}; the config belongs to another export`,
     );
   }
+  // optimum's separate with-past graph of a seq2seq decoder returns no cross-attention presents,
+  // because they cannot change after the first step. The merged graph returns placeholders.
+  const crossPresents = !kind.past || kind.merged === true;
   for (let layer = 0; layer < numLayers; layer++) {
     const { past, present } = pastNames(layer, pastNaming);
     for (const name of [past.key, past.value, past.crossKey, past.crossValue]) {
       if (name !== undefined && kind.past) requireInput(session, file, name);
     }
-    for (const name of [present.key, present.value, present.crossKey, present.crossValue]) {
-      if (name !== undefined) requireOutput(session, file, name);
+    for (const name of [present.key, present.value]) requireOutput(session, file, name);
+    for (const name of [present.crossKey, present.crossValue]) {
+      if (name !== undefined && crossPresents) requireOutput(session, file, name);
     }
   }
 
@@ -96,7 +100,7 @@ export function validateDecoder(
   return { pastNaming, hasCrossAttentions };
 }
 
-/** The id a caller gave, else config.json's _name_or_path, else the last segment of the location. */
+/** Returns the id a caller gave, else config.json's _name_or_path, else the location's last segment. */
 export function packageId(
   explicit: string | undefined,
   config: unknown,

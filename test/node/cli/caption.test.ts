@@ -174,6 +174,27 @@ describe("edgecap clipscore", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("does-not-exist");
   });
+
+  it("missing predictions file exits 2", () => {
+    const missing = join(workDir, "no-predictions.json");
+    const run = edgecap("clipscore", "--clip", CLIP, "--images", PHOTOS, "--predictions", missing);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`edgecap: cannot read --predictions "${missing}": file not found\n`);
+  });
+});
+
+describe("edgecap caption output file", () => {
+  it("missing attention directory exits 2", () => {
+    const attention = join(workDir, "no-such-folder", "attention.json");
+    const run = edgecap("caption", PHOTO, "--model", CAPTIONER, "--attention", attention);
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      `edgecap caption: cannot write --attention "${attention}": the directory "${join(workDir, "no-such-folder")}" does not exist. Create it or choose another path\n`,
+    );
+  });
 });
 
 describe("edgecap evaluate with CLIPScore", () => {

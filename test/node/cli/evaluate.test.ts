@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../helpers/paths.ts";
 import { expectClose, type GoldenCase, loadGoldenCases } from "../metrics/golden.ts";
@@ -188,6 +188,44 @@ describe("edgecap evaluate", () => {
     const result = edgecap("evaluate", "--predictions", missing, "--references", rawReferences);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(`edgecap: cannot read --predictions "${missing}": file not found\n`);
+  });
+
+  it("exits 2 before scoring for a missing directory", () => {
+    const perImage = join(workDir, "no-such-folder", "per-image.csv");
+    const result = edgecap(
+      "evaluate",
+      "--predictions",
+      rawPredictions,
+      "--references",
+      rawReferences,
+      "--per-image",
+      perImage,
+    );
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      `edgecap evaluate: cannot write --per-image "${perImage}": the directory "${dirname(perImage)}" does not exist. Create it or choose another path\n`,
+    );
+    expect(existsSync(dirname(perImage))).toBe(false);
+  });
+
+  it("exits 2 when the write fails", () => {
+    const result = edgecap(
+      "evaluate",
+      "--predictions",
+      rawPredictions,
+      "--references",
+      rawReferences,
+      "--per-image",
+      "/dev/full",
+    );
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(
+      'edgecap evaluate: cannot write --per-image "/dev/full": no space left on the device',
+    );
+    expect(result.stderr).not.toContain("internal error");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("prints its usage with --help", () => {

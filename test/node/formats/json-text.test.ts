@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import {
+  findDuplicateKeys,
   findDuplicateTopLevelKeys,
   findJsonSyntaxError,
 } from "../../../shared/formats/json-text.ts";
@@ -33,4 +34,19 @@ it("finds repeated top-level keys only", () => {
   const text = '{"a": 1, "b": {"a": 2, "a": 3}, "a\\"": 4, "a": 5, "a\\"": 6}';
   expect(findDuplicateTopLevelKeys(text)).toEqual(["a", 'a"']);
   expect(findDuplicateTopLevelKeys('[{"a": 1, "a": 2}]')).toEqual([]);
+});
+
+it("finds repeated keys of a nested member", () => {
+  const text =
+    '{"references": {"a": 1, "a": 2}, "predictions": {"x": "1", "y": {"x": 0}, "x": "2", "y": "3"}}';
+  expect(findDuplicateKeys(text, ["predictions"])).toEqual(["x", "y"]);
+  expect(findDuplicateKeys(text, ["references"])).toEqual(["a"]);
+  expect(findDuplicateKeys(text, ["missing"])).toEqual([]);
+  expect(findDuplicateKeys('{"predictions": [{"x": 1}, {"x": 2}]}', ["predictions"])).toEqual([]);
+  expect(findDuplicateKeys('[{"predictions": {"x": 1, "x": 2}}]', ["predictions"])).toEqual([]);
+});
+
+it("reads the last occurrence of a repeated path key", () => {
+  const text = '{"predictions": {"x": 1, "x": 2}, "predictions": {"y": 1, "z": 2}}';
+  expect(findDuplicateKeys(text, ["predictions"])).toEqual([]);
 });

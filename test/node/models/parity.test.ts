@@ -70,7 +70,13 @@ type Manifest = {
 };
 
 function readFixture<T>(id: string): T {
-  return JSON.parse(readFileSync(join(PARITY_DIR, id, "fixture.json"), "utf8")) as T;
+  const path = join(PARITY_DIR, id, "fixture.json");
+  if (!existsSync(path)) {
+    throw new Error(
+      `parity fixture ${path} is missing; regenerate it with edgecap_models.export or edgecap_models.release`,
+    );
+  }
+  return JSON.parse(readFileSync(path, "utf8")) as T;
 }
 
 function readTensor(id: string, tensor: TensorFile): ort.Tensor {
@@ -133,9 +139,7 @@ const CAPTIONER_FIXTURES = ["edgecap-tiny-random", "edgecap-demo-captioner"];
 const CLIP_FIXTURES = ["edgecap-tiny-random-clip", "edgecap-demo-clip"];
 
 describe.each(CAPTIONER_FIXTURES)("captioner package %s", (id) => {
-  const present = existsSync(join(PARITY_DIR, id, "fixture.json"));
-
-  it.skipIf(!present)("matches PyTorch step by step", async () => {
+  it("matches PyTorch step by step", async () => {
     const fixture = readFixture<CaptionerFixture>(id);
     const manifest = readManifest(fixture.package_dir);
     expect(manifest.schema).toBe("edgecap.model-package/v1");
@@ -235,9 +239,7 @@ describe.each(CAPTIONER_FIXTURES)("captioner package %s", (id) => {
 });
 
 describe.each(CLIP_FIXTURES)("CLIP package %s", (id) => {
-  const present = existsSync(join(PARITY_DIR, id, "fixture.json"));
-
-  it.skipIf(!present)("matches PyTorch embeddings", async () => {
+  it("matches PyTorch embeddings", async () => {
     const fixture = readFixture<ClipFixture>(id);
     const manifest = readManifest(fixture.package_dir);
     expect(manifest.schema).toBe("edgecap.model-package/v1");

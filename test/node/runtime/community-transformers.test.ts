@@ -59,7 +59,7 @@ describe("transformers.js on the community fixture", () => {
 
     expect(output.sessions).toEqual(["model", "decoder_model_merged"]);
     expect(output.decoderOutputs).toContain("cross_attentions.0");
-    // The first id is the decoder start token; PyTorch's list holds the generated ids only.
+    // The first id is the decoder start token, and PyTorch's list contains the generated ids only.
     expect(output.ids).toEqual([50256, ...fixture.greedy.token_ids]);
   });
 });

@@ -24,6 +24,10 @@ import { OWNER_DATA_DIR, REPO_ROOT } from "../../helpers/paths.ts";
 
 const PACKAGE_DIR = join(REPO_ROOT, "test/fixtures/community/vit-gpt2-tiny-random");
 const SPLIT_ONNX_DIR = join(REPO_ROOT, "test/fixtures/community/vit-gpt2-tiny-random-split/onnx");
+const SEQ2SEQ_ONNX_DIR = join(
+  REPO_ROOT,
+  "test/fixtures/community/vit-gpt2-tiny-random-seq2seq/onnx",
+);
 const EDGECAP_PACKAGE_DIR = join(REPO_ROOT, "test/fixtures/packages/tiny-random");
 const FIXTURE_DIR = join(REPO_ROOT, "test/fixtures/community/parity/vit-gpt2-tiny-random");
 const PHOTO = join(OWNER_DATA_DIR, "data/coco-mini/val2017/000000000139.jpg");
@@ -62,7 +66,7 @@ function readFloat32(path: string): Float32Array {
   );
 }
 
-/** Every file under a folder, keyed by its path relative to the folder. */
+/** Reads every file under a folder, keyed by its path relative to the folder. */
 function readFolder(folder: string): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
   const walk = (directory: string): void => {
@@ -535,6 +539,38 @@ describe("loadCaptionerPackage", () => {
     expect(result.attention?.grid).toEqual({ rows: 14, cols: 14 });
   });
 
+  it("loads seq2seq past names", async () => {
+    const seq2seq = {
+      ...files,
+      "onnx/decoder_model_merged.onnx": new Uint8Array(
+        readFileSync(join(SEQ2SEQ_ONNX_DIR, "decoder_model_merged.onnx")),
+      ),
+    };
+    const loaded = await loadCaptionerPackage(memoryPackageSource("seq2seq", seq2seq), ort);
+    const greedy = await loaded.caption(photo, {
+      generation: { max_new_tokens: fixture.greedy.max_new_tokens },
+    });
+    // The same weights with GPT-2's names: beam search must pick the same paths and scores,
+    // which it does only if the kept cross-attention past follows each beam.
+    const request = {
+      attention: true,
+      generation: { max_new_tokens: 6, num_beams: 3, num_return_sequences: 3 },
+    };
+    const beams = await loaded.caption(photo, request);
+    const reference = await captioner.caption(photo, request);
+
+    expect(greedy.captions[0]?.tokens.map((t) => t.id)).toEqual(fixture.greedy.token_ids);
+    expect(beams.captions.map((c) => c.tokens.map((t) => t.id))).toEqual(
+      reference.captions.map((c) => c.tokens.map((t) => t.id)),
+    );
+    for (const [rank, caption] of beams.captions.entries()) {
+      expect(caption.score).toBeCloseTo(reference.captions[rank]?.score as number, 4);
+    }
+    expect(beams.attention?.hypotheses[2]?.tokens.map((t) => t.image_mass)).toEqual(
+      reference.attention?.hypotheses[2]?.tokens.map((t) => t.image_mass),
+    );
+  });
+
   it("rejects a folder without manifest or config", async () => {
     const error = await loadCaptionerPackage(memoryPackageSource("empty", {}), ort).catch((e) => e);
 
@@ -762,7 +798,7 @@ describe("preprocessor_config.json variants", () => {
 
 describe("captions without cross-attention outputs", () => {
   it("attention request names the missing output", async () => {
-    // A session proxy that hides cross_attentions.* stands in for a graph exported without them.
+    // A session proxy that hides cross_attentions.* replaces a graph exported without them.
     const hiding: OrtApi = {
       Tensor: ort.Tensor,
       InferenceSession: {
