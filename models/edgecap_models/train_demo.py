@@ -7,7 +7,8 @@ that produced it, goes to models/logs/metrics.json.
     /usr/bin/python3 -m edgecap_models.train_demo --out models/work
     /usr/bin/python3 -m edgecap_models.train_demo --out /tmp/edgecap-smoke --smoke   # a few steps each
 
-The step counts are sized so the whole run takes roughly 40 minutes on 2 CPU cores.
+The step counts are sized from step times measured on 2 idle CPU cores: an estimate of about
+40 minutes for the whole run, and much longer when other jobs share the cores.
 """
 
 import argparse
@@ -20,6 +21,8 @@ from pathlib import Path
 from . import train_captioner, train_clip, train_decoder, train_vit
 from .lora import LoRAConfig
 
+# NOTE: this full plan has not run end to end; the shipped demo models came from shorter stage
+# commands recorded in models/logs/metrics.json, because the shared CPU was too busy.
 FULL = dict(decoder_steps=200, vit_steps=350, captioner_steps=280, clip_steps=350, images=6000, test_images=300)
 SMOKE = dict(decoder_steps=3, vit_steps=3, captioner_steps=3, clip_steps=3, images=64, test_images=20)
 
