@@ -9,6 +9,9 @@ import { directoryPackageSource, initNodeImageCodecs, loadNodeOrt } from "./node
 
 const IMAGE_EXTENSIONS = new Set([".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"]);
 
+/** Some images named by the predictions have no file in the image folder. */
+export class MissingImageFilesError extends Error {}
+
 export interface ClipScoringInput {
   clipDir: string;
   imagesDir: string;
@@ -39,7 +42,7 @@ export async function scoreImagesWithClip(input: ClipScoringInput): Promise<Clip
   const files = await indexImageFiles(input.imagesDir);
   const missing = input.imageIds.filter((id) => !files.has(id));
   if (missing.length > 0) {
-    throw new Error(
+    throw new MissingImageFilesError(
       `${missing.length} images have no file in ${input.imagesDir} (first: ${missing.slice(0, 10).join(", ")}); ` +
         `expected files named <image name>.jpg/.png/.webp/.gif/.bmp`,
     );

@@ -22,6 +22,8 @@ const result = spawnSync("npm", ["run", "--silent", "build:site"], {
   env: { ...process.env, EDGECAP_REPORT_DATA: dataDir },
 });
 if (result.status !== 0) {
-  console.error(`build-report-site: the site build failed (exit ${result.status}); see the output above`);
+  console.error(
+    `build-report-site: the site build failed (exit ${result.status}); see the output above`,
+  );
   process.exit(result.status ?? 1);
 }

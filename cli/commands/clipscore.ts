@@ -5,7 +5,7 @@ import { parseEvaluationFiles } from "../../shared/formats/evaluation-input.ts";
 import { parseJsonText } from "../../shared/formats/json-text.ts";
 import { ValidationError } from "../../shared/formats/validation-error.ts";
 import { ModelPackageError } from "../../shared/runtime/errors.ts";
-import { scoreImagesWithClip } from "../clip-scoring.ts";
+import { MissingImageFilesError, scoreImagesWithClip } from "../clip-scoring.ts";
 import { type Command, EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "../command.ts";
 import { checkOutputPath, writeOutputFile } from "../output-file.ts";
 import { readInputFile } from "./evaluate.ts";
@@ -102,7 +102,7 @@ async function run(argv: string[]): Promise<number> {
       prefix: values.prefix as string,
     });
   } catch (error) {
-    if (error instanceof ModelPackageError || (error as Error).message.includes("have no file")) {
+    if (error instanceof ModelPackageError || error instanceof MissingImageFilesError) {
       console.error(`edgecap clipscore: ${(error as Error).message}`);
       return EXIT_DATA_ERROR;
     }

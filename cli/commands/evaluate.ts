@@ -14,7 +14,11 @@ import {
   scoreCaptions,
 } from "../../shared/metrics/score.ts";
 import { ModelPackageError } from "../../shared/runtime/errors.ts";
-import { type ClipScoringOutput, scoreImagesWithClip } from "../clip-scoring.ts";
+import {
+  type ClipScoringOutput,
+  MissingImageFilesError,
+  scoreImagesWithClip,
+} from "../clip-scoring.ts";
 import { type Command, EXIT_DATA_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "../command.ts";
 import { checkOutputPath, writeOutputFile } from "../output-file.ts";
 
@@ -137,7 +141,7 @@ async function run(argv: string[]): Promise<number> {
         `edgecap evaluate: CLIPScore with ${clip.model.id}, prefix ${JSON.stringify(clip.prefix)}`,
       );
     } catch (error) {
-      if (error instanceof ModelPackageError || (error as Error).message.includes("have no file")) {
+      if (error instanceof ModelPackageError || error instanceof MissingImageFilesError) {
         console.error(`edgecap evaluate: ${(error as Error).message}`);
         return EXIT_DATA_ERROR;
       }

@@ -31,7 +31,7 @@ const clipOptionsSchema = z
       .max(200)
       .optional()
       .openapi({
-        description: `Text put before every caption and reference; default "${CLIP_SCORE_PAPER_PREFIX}" as in Hessel et al. (2021).`,
+        description: `Text put before every caption and reference; default "" (none). "${CLIP_SCORE_PAPER_PREFIX}" gives the protocol of Hessel et al. (2021).`,
       }),
   })
   .strict();
@@ -112,7 +112,7 @@ export function registerClipScoreRoutes(app: OpenAPIHono<AppEnv>): void {
     c.set("cache", embedded.cache);
     c.header("x-edgecap-cache", embedded.cache);
 
-    const prefix = options.prefix ?? CLIP_SCORE_PAPER_PREFIX;
+    const prefix = options.prefix ?? "";
     const images = options.captions.map(() => embedded.embedding);
     const references = options.references;
     const result = await clip.score(images, options.captions, {

@@ -44,13 +44,21 @@ class Preprocessing:
 
 
 def resize_and_crop(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize the shorter side of a uint8 HxWx3 image to `size` (bicubic), centre-crop, return uint8."""
+    """Resize the shorter side of a uint8 HxWx3 image to `size` (bicubic), centre-crop, return uint8.
+
+    Matches torchvision's Resize(size) + CenterCrop(size), which edgecap's TypeScript runtime
+    reproduces: the longer side is truncated, int(size * long / short), and the crop offsets are
+    round((W - size) / 2) with Python's half-to-even rounding.
+    """
     pil = Image.fromarray(image)
     width, height = pil.size
-    scale = size / min(width, height)
-    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
-    pil = pil.resize((new_w, new_h), Image.BICUBIC)
-    left, top = (new_w - size) // 2, (new_h - size) // 2
+    if width <= height:
+        new_w, new_h = size, int(size * height / width)
+    else:
+        new_w, new_h = int(size * width / height), size
+    if (new_w, new_h) != (width, height):
+        pil = pil.resize((new_w, new_h), Image.BICUBIC)
+    left, top = int(round((new_w - size) / 2.0)), int(round((new_h - size) / 2.0))
     return np.asarray(pil.crop((left, top, left + size, top + size)))
 
 

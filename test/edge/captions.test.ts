@@ -96,7 +96,7 @@ describe("POST /v1/captions", () => {
 
     expect(response.status).toBe(200);
     const body = (await response.json()) as CaptionBody;
-    expect(body.model.id).toBe("edgecap-tiny-random");
+    expect(body.model.id).toBe("edgecap-demo-captioner");
     expect(body.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(body.image).toMatchObject({ width: 64, height: 48 });
     expect(body.strategy).toBe("greedy");
@@ -256,7 +256,7 @@ describe("POST /v1/captions", () => {
     const requestLine = lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .find((entry) => entry.msg === "request");
-    expect(requestLine?.model).toBe("edgecap-tiny-random");
+    expect(requestLine?.model).toBe("edgecap-demo-captioner");
     expect(["hit", "miss"]).toContain(requestLine?.cache);
     expect(requestLine?.request_id).toBe(response.headers.get("x-request-id"));
     expect(typeof requestLine?.ms).toBe("number");

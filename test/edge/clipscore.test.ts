@@ -33,8 +33,8 @@ describe("POST /v1/clipscore", () => {
 
     expect(response.status).toBe(200);
     const body = (await response.json()) as ClipBody;
-    expect(body.model.id).toBe("edgecap-tiny-random-clip");
-    expect(body.prefix).toBe("A photo depicts ");
+    expect(body.model.id).toBe("edgecap-demo-clip");
+    expect(body.prefix).toBe("");
     expect(body.pairs).toHaveLength(2);
     for (const pair of body.pairs) {
       expect(pair.clip_score).toBeGreaterThanOrEqual(0);

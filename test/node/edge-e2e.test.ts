@@ -1,7 +1,8 @@
 // End to end over HTTP: `npm start` (wrangler dev, offline, on an ephemeral loopback port) captions
 // real COCO photos with attention and with streaming, scores the captions, and routes model llava
 // to a fake OpenAI-compatible server on loopback. Before the start, `edgecap embeddings` and
-// `wrangler kv bulk put --local` warm the local KV store with one photo's prefix embedding.
+// `wrangler kv bulk put --local` warm the local KV store with one photo's prefix embedding from
+// the tiny-random package.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -142,11 +143,14 @@ describe("edge service over HTTP", () => {
 
   it("reads a prefix loaded with wrangler kv bulk put", async () => {
     const photo = await readFile(join(COCO, "val2017", WARMED_PHOTO));
-    const response = await fetch(`${server.baseUrl}/v1/captions?max_new_tokens=3`, {
-      method: "POST",
-      headers: { "content-type": "image/jpeg" },
-      body: photo,
-    });
+    const response = await fetch(
+      `${server.baseUrl}/v1/captions?max_new_tokens=3&model=tiny-random`,
+      {
+        method: "POST",
+        headers: { "content-type": "image/jpeg" },
+        body: photo,
+      },
+    );
 
     expect(response.status).toBe(200);
     expect(response.headers.get("x-edgecap-cache")).toBe("hit");
