@@ -1,5 +1,5 @@
-// The Node host of the runtime: onnxruntime-node (native, fastest on a CPU) when it loads, else
-// onnxruntime-web's wasm build; the wasm image codecs read from node_modules; packages read from disk.
+// The Node host of the runtime. It uses onnxruntime-node (native, fastest on a CPU) when that loads,
+// else onnxruntime-web's wasm build. Image codecs come from node_modules and packages from disk.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -51,7 +51,7 @@ export function initNodeImageCodecs(): Promise<void> {
   return codecsPromise;
 }
 
-/** A package source over a folder on disk. */
+/** Returns a package source over a folder on disk. */
 export function directoryPackageSource(directory: string): PackageSource {
   return {
     location: directory,

@@ -1,6 +1,6 @@
 // Builds the report site (site/dist) before `npm start`, so the Worker serves it at /report/.
 // The data comes from EDGECAP_REPORT_DATA or site/data, which `npm run report` fills with a fresh
-// experiment run; without a report.json there, the start goes on without the report and says so.
+// experiment run. Without a report.json there, the start goes on without the report and prints a warning.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";

@@ -5,8 +5,8 @@
 // (default .wrangler/state, where the local KV store of the embedding cache lives), and
 // EDGECAP_DEV_VARS extra `--var NAME:VALUE` pairs separated by spaces (tests point LLAVA_BASE_URL
 // at a fake server this way). npm runs scripts/build-assets.mjs first (prestart).
-// wrangler is started in its own process group because killing only its PID leaves node, workerd
-// and esbuild children running; on SIGINT/SIGTERM the whole group is ended.
+// wrangler is started in its own process group, because killing only its PID leaves node, workerd
+// and esbuild children running. On SIGINT or SIGTERM the whole group is ended.
 import { spawn } from "node:child_process";
 
 const port = process.env.PORT ?? "8787";

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs, from Debian's packages: Chromium for the browser tests
-# (playwright-core drives /usr/bin/chromium; it never downloads a browser) and Python 3 with
-# PyTorch, ONNX and pytest for the models/ recipe tests. Then runs `npm ci` unless node_modules
-# already matches package-lock.json (re-installing under a running `npm start` breaks that server).
-# Needs root (CI runs as root); on a workstation run it with sudo.
+# Installs what the test suite needs from Debian's packages: Chromium for the browser tests, which
+# playwright-core drives at /usr/bin/chromium without downloading a browser, and Python 3 with
+# PyTorch, ONNX and pytest for the models/ recipe tests. Then it runs `npm ci`, unless node_modules
+# already matches package-lock.json, because re-installing under a running `npm start` breaks that
+# server. Needs root, as CI has; on a workstation run it with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

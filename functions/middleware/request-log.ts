@@ -7,7 +7,7 @@ import type { AppEnv } from "../env.ts";
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** One structured log line; fields are merged after the standard ones. */
+/** Writes one structured log line, with `fields` after the standard ones. */
 export function logJson(
   level: "info" | "warn" | "error",
   msg: string,

@@ -19,7 +19,7 @@ function configureOnce(): void {
     imports?: WebAssembly.Imports,
   ): Promise<WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource> => {
     if (source instanceof WebAssembly.Module) return originalInstantiate(source, imports);
-    // The glue passes the placeholder bytes below; answer with the precompiled module's instance in
+    // The glue passes the placeholder bytes below; return the precompiled module's instance in
     // the {module, instance} shape that the byte-array overload returns.
     return originalInstantiate(ortWasmModule, imports).then((instance) => ({
       module: ortWasmModule,
@@ -34,7 +34,7 @@ function configureOnce(): void {
   ort.env.wasm.wasmBinary = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 }
 
-/** The onnxruntime-web API with the workerd configuration applied. */
+/** Returns the onnxruntime-web API with the workerd configuration applied. */
 export function workerdOrt(): typeof ort {
   configureOnce();
   return ort;

@@ -85,7 +85,7 @@ def apply_lora(decoder: nn.Module, cfg: LoRAConfig) -> list[str]:
 
 
 def _shared_weight_ids(model: nn.Module) -> set[int]:
-    """Return the ids of parameters that more than one module holds (tied weights)."""
+    """Return the ids of parameters that more than one module uses (tied weights)."""
     owners: dict[int, int] = {}
     for module in model.modules():
         for param in module.parameters(recurse=False):

@@ -13,7 +13,7 @@ import { pipelineFromModelFields } from "../image/model-config.ts";
 import { type PreprocessPipeline, preprocessImage } from "../image/pipelines.ts";
 import { type CaptionTokenizer, loadTokenizer } from "../tokenizers/tokenizer.ts";
 import { type DecoderGeometry, OnnxDecoderStep } from "./decoder-step.ts";
-import { type EmbeddingCache, embeddingCacheKey } from "./embedding-cache.ts";
+import { type CacheStatus, type EmbeddingCache, readThroughCache } from "./embedding-cache.ts";
 import { ModelPackageError } from "./errors.ts";
 import { type CaptionerManifest, parseCaptionerManifest, preprocessingFields } from "./manifest.ts";
 import type { InferenceSession, OrtApi } from "./ort.ts";
@@ -67,7 +67,7 @@ export interface CaptionResult {
   captions: CaptionHypothesis[];
   attention: AttentionDocument | null;
   /** "hit" when the prefix came from the embedding cache, "miss" when computed, "off" without a cache. */
-  cache: "hit" | "miss" | "off";
+  cache: CacheStatus;
   timings: { preprocessMs: number; encodeMs: number; generateMs: number; steps: number };
 }
 
@@ -247,37 +247,26 @@ export class OnnxCaptioner {
     imageSha256: string,
     pixels: Float32Array,
     shape: readonly [number, number, number],
-  ): Promise<{ prefix: Float32Array; cache: CaptionResult["cache"] }> {
-    const key =
-      this.#cache === undefined
-        ? null
-        : embeddingCacheKey({
-            kind: "prefix",
-            imageSha256,
-            modelId: this.id,
-            modelSha256: this.manifest.files[this.manifest.vision.file]?.sha256 ?? this.sha256,
-            preprocessingVersion: PREPROCESSING_VERSION,
-          });
-    if (key !== null && this.#cache !== undefined) {
-      const cached = await this.#cache.get(key);
-      if (cached !== null) return { prefix: cached.data, cache: "hit" };
-    }
-
-    const input = new this.#ort.Tensor("float32", pixels, [1, ...shape]);
-    const outputs = await this.#vision.run({ pixel_values: input });
-    const prefixTensor = outputs.prefix_embeds;
-    if (prefixTensor === undefined) throw new Error("vision graph output prefix_embeds is missing");
-    const prefix = prefixTensor.data as Float32Array;
-
-    if (key !== null && this.#cache !== undefined) {
-      await this.#cache.put(
-        key,
-        { dtype: "float32", dims: [...prefixTensor.dims], data: prefix },
-        this.#cacheTtlSeconds,
-      );
-      return { prefix, cache: "miss" };
-    }
-    return { prefix, cache: "off" };
+  ): Promise<{ prefix: Float32Array; cache: CacheStatus }> {
+    const { tensor, status } = await readThroughCache(
+      this.#cache,
+      {
+        kind: "prefix",
+        imageSha256,
+        modelId: this.id,
+        modelSha256: this.manifest.files[this.manifest.vision.file]?.sha256 ?? this.sha256,
+        preprocessingVersion: PREPROCESSING_VERSION,
+      },
+      this.#cacheTtlSeconds,
+      async () => {
+        const input = new this.#ort.Tensor("float32", pixels, [1, ...shape]);
+        const outputs = await this.#vision.run({ pixel_values: input });
+        const prefix = outputs.prefix_embeds;
+        if (prefix === undefined) throw new Error("vision graph output prefix_embeds is missing");
+        return { dtype: "float32", dims: [...prefix.dims], data: prefix.data as Float32Array };
+      },
+    );
+    return { prefix: tensor.data, cache: status };
   }
 
   #hypothesis(sequence: GeneratedSequence): CaptionHypothesis {

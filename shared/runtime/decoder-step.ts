@@ -66,7 +66,7 @@ export class OnnxDecoderStep implements StepModel {
     const rows = input.tokenIds.length;
     const Tensor = this.#ort.Tensor;
 
-    // Step 0 reads the prefix and the begin token on an empty cache; later steps read one token each
+    // Step 0 reads the prefix and the begin token on an empty cache. Later steps read one token each
     // on the cache reordered by beam index.
     const firstStep = input.stepIndex === 0;
     if (firstStep && rows !== 1) {

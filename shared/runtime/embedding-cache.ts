@@ -18,7 +18,7 @@ export interface EmbeddingCacheKeyParts {
   modelId: string;
   /** sha256 of the graph that produced the value, so a re-exported model never reads stale entries. */
   modelSha256: string;
-  /** Bumped whenever decoding or resizing could change the pixels the model sees. */
+  /** Bumped whenever decoding or resizing could change the pixels the model receives. */
   preprocessingVersion: string;
 }
 
@@ -155,4 +155,29 @@ export class MemoryEmbeddingCache implements EmbeddingCache {
     this.#entries.delete(key);
     this.#bytes -= entry.value.data.byteLength;
   }
+}
+
+/** Whether a value came from the cache ("hit"), was computed and stored ("miss"), or no cache was set ("off"). */
+export type CacheStatus = "hit" | "miss" | "off";
+
+/**
+ * Returns the cached tensor for `parts`, or computes it with `compute` and stores it. A cached value
+ * that `accept` rejects (a shape from an older export, say) is recomputed and overwritten.
+ */
+export async function readThroughCache(
+  cache: EmbeddingCache | undefined,
+  parts: EmbeddingCacheKeyParts,
+  ttlSeconds: number | undefined,
+  compute: () => Promise<CachedTensor>,
+  accept: (tensor: CachedTensor) => boolean = () => true,
+): Promise<{ tensor: CachedTensor; status: CacheStatus }> {
+  if (cache === undefined) return { tensor: await compute(), status: "off" };
+
+  const key = embeddingCacheKey(parts);
+  const cached = await cache.get(key);
+  if (cached !== null && accept(cached)) return { tensor: cached, status: "hit" };
+
+  const tensor = await compute();
+  await cache.put(key, tensor, ttlSeconds);
+  return { tensor, status: "miss" };
 }

@@ -1,5 +1,5 @@
-// Where a model package's files come from: a folder on disk (CLI), static assets or R2 (workerd),
-// or URLs (browser). The runtime reads every file through this interface.
+// Sources of a model package's files: a folder on disk (CLI), static assets or R2 (workerd), or
+// URLs (browser). The runtime reads every file through this interface.
 import { sha256Hex } from "../image/hash.ts";
 import { ModelPackageError } from "./errors.ts";
 
@@ -54,7 +54,7 @@ export async function verifySha256(
   return actual;
 }
 
-/** A source over an in-memory map of file name to bytes (tests, bundled fixtures). */
+/** Returns a source over an in-memory map of file name to bytes (tests, bundled fixtures). */
 export function memoryPackageSource(
   location: string,
   files: Record<string, Uint8Array>,
@@ -65,7 +65,7 @@ export function memoryPackageSource(
   };
 }
 
-/** A source that fetches `baseUrl + name` (static assets in the browser, or a Worker's ASSETS binding). */
+/** Returns a source that fetches `baseUrl + name` (static assets in the browser, or a Worker's ASSETS binding). */
 export function fetchPackageSource(
   baseUrl: string,
   fetcher: (url: string) => Promise<Response> = (url) => fetch(url),

@@ -14,7 +14,7 @@ export interface ClipCleaningStages {
   cleaned: string;
 }
 
-// Whitespace as Python sees it. str.strip() removes the str.isspace() characters: Unicode
+// Whitespace as Python defines it. str.strip() removes the str.isspace() characters: Unicode
 // White_Space plus U+001C..U+001F. The `regex` module's \s is White_Space alone. JavaScript's \s
 // adds U+FEFF and drops U+0085, so both classes are spelled out.
 const PYTHON_WHITESPACE =

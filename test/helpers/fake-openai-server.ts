@@ -1,4 +1,4 @@
-// A fake OpenAI-compatible chat completions server that stands in for the GPU server (vLLM serving
+// A fake OpenAI-compatible chat completions server that replaces the GPU server (vLLM serving
 // LLaVA-1.5) in tests: node:http on 127.0.0.1 with an ephemeral port, no model and no network.
 //
 // It checks requests the way vLLM does and returns errors in vLLM's JSON shape: 401 without the

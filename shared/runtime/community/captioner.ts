@@ -6,7 +6,7 @@ import { sha256Hex } from "../../image/hash.ts";
 import { type PreprocessPipeline, preprocessImage } from "../../image/pipelines.ts";
 import { type CaptionTokenizer, loadTokenizer } from "../../tokenizers/tokenizer.ts";
 import { type CaptionRequest, type CaptionResult, PREPROCESSING_VERSION } from "../captioner.ts";
-import { type EmbeddingCache, embeddingCacheKey } from "../embedding-cache.ts";
+import { type CacheStatus, type EmbeddingCache, readThroughCache } from "../embedding-cache.ts";
 import { ModelPackageError } from "../errors.ts";
 import type { InferenceSession, OrtApi } from "../ort.ts";
 import { type PackageSource, requireBytes } from "../package-source.ts";
@@ -299,42 +299,29 @@ export class CommunityCaptioner {
     imageSha256: string,
     pixels: Float32Array,
     shape: readonly [number, number, number],
-  ): Promise<{ states: EncoderStates; cache: CaptionResult["cache"] }> {
-    const store = this.#options.cache;
-    const key =
-      store === undefined
-        ? null
-        : embeddingCacheKey({
-            kind: "prefix",
-            imageSha256,
-            modelId: this.id,
-            modelSha256: this.#encoderSha256,
-            preprocessingVersion: PREPROCESSING_VERSION,
-          });
-    if (key !== null && store !== undefined) {
-      const cached = await store.get(key);
-      if (cached !== null && cached.dims.length === 3) {
-        const [, length, hidden] = cached.dims as [number, number, number];
-        return { states: { data: cached.data, length, hidden }, cache: "hit" };
-      }
-    }
-
-    const input = new this.#ort.Tensor("float32", pixels, [1, ...shape]);
-    const outputs = await this.#encoder.run({ pixel_values: input });
-    const output = outputs.last_hidden_state;
-    if (output === undefined) throw new Error("encoder output last_hidden_state is missing");
-    const [, length, hidden] = output.dims as [number, number, number];
-    const states = { data: output.data as Float32Array, length, hidden };
-
-    if (key !== null && store !== undefined) {
-      await store.put(
-        key,
-        { dtype: "float32", dims: [...output.dims], data: states.data },
-        this.#options.cacheTtlSeconds,
-      );
-      return { states, cache: "miss" };
-    }
-    return { states, cache: "off" };
+  ): Promise<{ states: EncoderStates; cache: CacheStatus }> {
+    const { tensor, status } = await readThroughCache(
+      this.#options.cache,
+      {
+        kind: "prefix",
+        imageSha256,
+        modelId: this.id,
+        modelSha256: this.#encoderSha256,
+        preprocessingVersion: PREPROCESSING_VERSION,
+      },
+      this.#options.cacheTtlSeconds,
+      async () => {
+        const input = new this.#ort.Tensor("float32", pixels, [1, ...shape]);
+        const outputs = await this.#encoder.run({ pixel_values: input });
+        const output = outputs.last_hidden_state;
+        if (output === undefined) throw new Error("encoder output last_hidden_state is missing");
+        return { dtype: "float32", dims: [...output.dims], data: output.data as Float32Array };
+      },
+      // Encoder states are [1, length, hidden]; anything else is a stale entry.
+      (cached) => cached.dims.length === 3,
+    );
+    const [, length, hidden] = tensor.dims as [number, number, number];
+    return { states: { data: tensor.data, length, hidden }, cache: status };
   }
 }
 

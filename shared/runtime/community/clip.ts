@@ -2,7 +2,7 @@
 // optimum exports CLIPVisionModelWithProjection and CLIPTextModelWithProjection) behind the
 // ClipEmbedder interface, with the same image-bytes and CLIPScore helpers as OnnxClip.
 import type { ClipEmbedder } from "../../clip/embedder.ts";
-import { type ClipScoreResult, scoreEmbeddings } from "../../clip/score.ts";
+import type { ClipScoreResult } from "../../clip/score.ts";
 import { sha256Hex } from "../../image/hash.ts";
 import { type PreprocessPipeline, preprocessImage } from "../../image/pipelines.ts";
 import {
@@ -12,8 +12,9 @@ import {
   loadClipTokenizer,
 } from "../../tokenizers/clip-context.ts";
 import { PREPROCESSING_VERSION } from "../captioner.ts";
+import { scoreCaptionsWithClip } from "../clip-captions.ts";
 import type { ImageEmbedding } from "../clip-model.ts";
-import { type EmbeddingCache, embeddingCacheKey } from "../embedding-cache.ts";
+import { type EmbeddingCache, readThroughCache } from "../embedding-cache.ts";
 import { ModelPackageError } from "../errors.ts";
 import type { InferenceSession, OrtApi } from "../ort.ts";
 import { type PackageSource, requireBytes } from "../package-source.ts";
@@ -185,38 +186,28 @@ export class CommunityClip implements ClipEmbedder {
   /** Embeds one image file, reading and filling the embedding cache by the file's sha256. */
   async embedImageBytes(bytes: Uint8Array, maxPixels?: number): Promise<ImageEmbedding> {
     const imageSha256 = await sha256Hex(bytes);
-    const cache = this.#options.cache;
-    const key =
-      cache === undefined
-        ? null
-        : embeddingCacheKey({
-            kind: "clip-image",
-            imageSha256,
-            modelId: this.id,
-            modelSha256: this.#visionSha256,
-            preprocessingVersion: PREPROCESSING_VERSION,
-          });
-    if (key !== null && cache !== undefined) {
-      const cached = await cache.get(key);
-      if (cached !== null) return { embedding: cached.data, imageSha256, cache: "hit" };
-    }
-
-    const preprocessed = await preprocessImage(
-      bytes,
-      this.pipeline,
-      maxPixels === undefined ? {} : { maxPixels },
+    const { tensor, status } = await readThroughCache(
+      this.#options.cache,
+      {
+        kind: "clip-image",
+        imageSha256,
+        modelId: this.id,
+        modelSha256: this.#visionSha256,
+        preprocessingVersion: PREPROCESSING_VERSION,
+      },
+      this.#options.cacheTtlSeconds,
+      async () => {
+        const preprocessed = await preprocessImage(
+          bytes,
+          this.pipeline,
+          maxPixels === undefined ? {} : { maxPixels },
+        );
+        const [embedding] = await this.embedImages(preprocessed.data, 1);
+        if (embedding === undefined) throw new Error("CLIP vision graph returned no embedding");
+        return { dtype: "float32", dims: [embedding.length], data: embedding };
+      },
     );
-    const [embedding] = await this.embedImages(preprocessed.data, 1);
-    if (embedding === undefined) throw new Error("CLIP vision graph returned no embedding");
-    if (key !== null && cache !== undefined) {
-      await cache.put(
-        key,
-        { dtype: "float32", dims: [embedding.length], data: embedding },
-        this.#options.cacheTtlSeconds,
-      );
-      return { embedding, imageSha256, cache: "miss" };
-    }
-    return { embedding, imageSha256, cache: "off" };
+    return { embedding: tensor.data, imageSha256, cache: status };
   }
 
   /** Tokenises texts with the optional prefix (truncation keeps the end token) and embeds them. */
@@ -234,23 +225,11 @@ export class CommunityClip implements ClipEmbedder {
   }
 
   /** CLIPScore (and RefCLIPScore with references) of one caption per image embedding. */
-  async score(
+  score(
     images: Float32Array[],
     captions: readonly string[],
     options: { references?: readonly (readonly string[])[]; prefix?: string } = {},
   ): Promise<ClipScoreResult> {
-    const prefix = options.prefix ?? "";
-    const captionEmbeddings = await this.embedCaptions(captions, prefix);
-    let references: Float32Array[][] | undefined;
-    if (options.references !== undefined) {
-      const flat = await this.embedCaptions(options.references.flat(), prefix);
-      references = [];
-      let offset = 0;
-      for (const group of options.references) {
-        references.push(flat.slice(offset, offset + group.length));
-        offset += group.length;
-      }
-    }
-    return scoreEmbeddings({ images, captions: captionEmbeddings, references, prefix });
+    return scoreCaptionsWithClip(this, images, captions, options);
   }
 }
