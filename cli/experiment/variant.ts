@@ -1,29 +1,33 @@
 // Model variant metadata (LoRA rank and alpha, trainable parameters, epochs) for the report, from
-// the metrics file that models/edgecap_models/train_demo.py writes and from the config itself.
-// The metrics file is optional and may be from an older or unfinished training run, so each field
-// is read on its own: a missing or invalid field is left out with a warning, never fatal.
+// the metrics file that models/edgecap_models/train_demo.py writes and from the config itself,
+// plus every captioner training run that file records (training-runs.ts). The metrics file is
+// optional and may be from an older or unfinished training run, so each field is read on its own:
+// a missing or invalid field is left out with a warning, never fatal.
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
-import type { VariantMetadata } from "../../shared/report/schema.ts";
+import type { TrainingRun, VariantMetadata } from "../../shared/report/schema.ts";
 import { type LoadedConfig, resolveConfigPath, type VariantConfig } from "./config.ts";
+import { isRecord, type MetricsLocation, readTrainingRuns } from "./training-runs.ts";
 
-/** Fields of a `captioner.<variant>` entry of metrics.json, and the report field each one fills. */
-const METRICS_FIELDS = {
-  rank: { key: "rank", schema: z.number().int().positive() },
-  alpha: { key: "alpha", schema: z.number().finite() },
-  trainableParams: { key: "trainable_params", schema: z.number().int().nonnegative() },
-  epochs: { key: "epochs", schema: z.number().finite().nonnegative() },
-  steps: { key: "steps", schema: z.number().int().nonnegative() },
-  projection: { key: "projection", schema: z.string() },
-  finalTrainLoss: { key: "final_train_loss", schema: z.number().finite() },
-} as const;
+/** Training-run fields that also describe the model's own variant, copied from its run. */
+const VARIANT_FIELDS = [
+  "rank",
+  "alpha",
+  "trainableParams",
+  "epochs",
+  "steps",
+  "projection",
+  "finalTrainLoss",
+] as const satisfies readonly (keyof TrainingRun & keyof VariantMetadata)[];
 
 export interface VariantReading {
   variant: VariantMetadata | null;
   warnings: string[];
 }
 
-/** Builds a model's variant metadata: metrics-file values first, then the config's own fields on top. */
+/**
+ * Builds a model's variant metadata: metrics-file values first, then the config's own fields on
+ * top. With a metrics file, it also lists every captioner training run the file records.
+ */
 export async function readVariantMetadata(
   loaded: LoadedConfig,
   modelId: string,
@@ -35,15 +39,20 @@ export async function readVariantMetadata(
   if (config.name !== undefined) variant.name = config.name;
 
   if (config.metrics !== undefined) {
-    const entry = await readMetricsEntry(
-      resolveConfigPath(loaded, config.metrics),
-      config.name,
-      modelId,
-      warnings,
-    );
-    if (entry !== null) {
-      variant.source = config.metrics;
-      copyMetricsFields(entry, variant, modelId, warnings);
+    const location = { modelId, path: resolveConfigPath(loaded, config.metrics) };
+    const metrics = await readCaptionerMetrics(location, warnings);
+    if (metrics !== null) {
+      checkVariantEntry(metrics.captioner, config.name, location, warnings);
+      const runs = readTrainingRuns(metrics, config.name, location, warnings);
+      variant.trainingRuns = { metrics: config.metrics, runs };
+
+      const own = runs.find((run) => run.isModelVariant);
+      if (own !== undefined) {
+        variant.source = config.metrics;
+        for (const field of VARIANT_FIELDS) {
+          if (own[field] !== undefined) (variant as Record<string, unknown>)[field] = own[field];
+        }
+      }
     }
   }
 
@@ -52,12 +61,11 @@ export async function readVariantMetadata(
   return { variant, warnings };
 }
 
-async function readMetricsEntry(
-  path: string,
-  name: string | undefined,
-  modelId: string,
+/** Parses the metrics file and returns it when it has a `captioner` object, else null with a warning. */
+async function readCaptionerMetrics(
+  { modelId, path }: MetricsLocation,
   warnings: string[],
-): Promise<Record<string, unknown> | null> {
+): Promise<{ captioner: Record<string, unknown>; exported?: unknown } | null> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, "utf8"));
@@ -69,43 +77,32 @@ async function readMetricsEntry(
     return null;
   }
 
-  const captioner = (json as { captioner?: unknown } | null)?.captioner;
-  if (typeof captioner !== "object" || captioner === null || Array.isArray(captioner)) {
+  const captioner = isRecord(json) ? json.captioner : undefined;
+  if (!isRecord(json) || !isRecord(captioner)) {
     warnings.push(
       `model "${modelId}": "${path}" has no "captioner" object yet; the report shows only the config's variant fields`,
     );
     return null;
   }
+  return { captioner, exported: json.exported };
+}
+
+/** Checks that `captioner.<name>` is an object, warning with the names the file has when it is not. */
+function checkVariantEntry(
+  captioner: Record<string, unknown>,
+  name: string | undefined,
+  { modelId, path }: MetricsLocation,
+  warnings: string[],
+): void {
   if (name === undefined) {
     warnings.push(
-      `model "${modelId}": set variant.name to one of ${Object.keys(captioner).join(", ") || "(none)"} to read "${path}"`,
+      `model "${modelId}": set variant.name to one of ${Object.keys(captioner).join(", ") || "(none)"} to read the variant's facts from "${path}"`,
     );
-    return null;
+    return;
   }
-  const entry = (captioner as Record<string, unknown>)[name];
-  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+  if (!isRecord(captioner[name])) {
     warnings.push(
       `model "${modelId}": "${path}" has no captioner variant "${name}" (it has ${Object.keys(captioner).join(", ") || "none"})`,
     );
-    return null;
-  }
-  return entry as Record<string, unknown>;
-}
-
-function copyMetricsFields(
-  entry: Record<string, unknown>,
-  variant: VariantMetadata,
-  modelId: string,
-  warnings: string[],
-): void {
-  for (const [field, { key, schema }] of Object.entries(METRICS_FIELDS)) {
-    const value = entry[key];
-    if (value === undefined) continue;
-    const parsed = schema.safeParse(value);
-    if (parsed.success) (variant as Record<string, unknown>)[field] = parsed.data;
-    else
-      warnings.push(
-        `model "${modelId}": ignored invalid "${key}" ${JSON.stringify(value)} in the variant metrics`,
-      );
   }
 }

@@ -55,6 +55,49 @@ export type MetricValues = z.infer<typeof metricValuesSchema>;
 export const modelFamilySchema = z.enum(["prefix-gpt2", "llava"]);
 export const modelKindSchema = z.enum(["onnx", "llava-import", "llava-backend"]);
 
+/**
+ * A captioner training run recorded in a metrics file (a `captioner.<name>` entry) with the test
+ * scores that the training script measured. Fields the file lacks or gets wrong are left out.
+ */
+export const trainingRunSchema = z.object({
+  /** The run's key in the metrics file's `captioner` object, such as "r16_a32". */
+  name: z.string(),
+  /** True for the run that the model's `variant.name` names. */
+  isModelVariant: z.boolean(),
+  rank: z.number().int().positive().optional(),
+  alpha: finite.optional(),
+  projection: z.string().optional(),
+  trainableParams: count.optional(),
+  /** Optimiser steps in total, counting those of the run it continued. */
+  steps: count.optional(),
+  epochs: finite.nonnegative().optional(),
+  finalTrainLoss: finite.optional(),
+  /** Checkpoint path the run continued from, as recorded, or null for a run from fresh LoRA weights. */
+  initFrom: z.string().nullable().optional(),
+  /** Images per step. Each step trains on all captions of those images. */
+  batchImages: z.number().int().positive().optional(),
+  /** CIDEr-D on the test split, from `edgecap evaluate` on the trained weights. */
+  ciderD: finite.optional(),
+  /** Share in [0, 1] of kind words whose peak-attention patch lies inside an object the word names. */
+  grounding: finite.min(0).max(1).optional(),
+  /** Kind words ("circle", "stars") in the test captions, and those naming a kind the image lacks. */
+  kindWords: count.optional(),
+  hallucinatedKindWords: count.optional(),
+  testImages: count.optional(),
+  /** Decoding of the test captions, such as "greedy". */
+  decoding: z.string().optional(),
+  /** The `exported.captioner.<name>` entry: scores of the package as exported, where re-measured. */
+  exported: z
+    .object({
+      ciderD: finite.optional(),
+      grounding: finite.min(0).max(1).optional(),
+      /** Description of the weights that the exported scores were measured on, in the release script's words. */
+      measured: z.string().optional(),
+    })
+    .optional(),
+});
+export type TrainingRun = z.infer<typeof trainingRunSchema>;
+
 /** Training facts of a model variant; every field is optional because sources differ in what they record. */
 export const variantMetadataSchema = z.object({
   name: z.string().optional(),
@@ -67,6 +110,17 @@ export const variantMetadataSchema = z.object({
   finalTrainLoss: finite.optional(),
   /** Origin of the facts: a metrics file path relative to the experiment's base folder, or "config". */
   source: z.string(),
+  /**
+   * Every captioner run of the metrics file, in file order, whether or not the experiment ran it.
+   * Absent when the config names no metrics file or the file has no `captioner` object.
+   */
+  trainingRuns: z
+    .object({
+      /** The metrics file path as the config writes it, relative to the experiment's base folder. */
+      metrics: z.string(),
+      runs: z.array(trainingRunSchema),
+    })
+    .optional(),
 });
 export type VariantMetadata = z.infer<typeof variantMetadataSchema>;
 

@@ -230,6 +230,50 @@ describe("report site", () => {
     await page.close();
     expect(notice).toContain("synthetic");
   });
+
+  it("tables the recorded training runs", async () => {
+    const { page } = await visit(`${SITE_BASE}variants/`);
+    const section = page.locator("section[aria-labelledby='training-runs']");
+    const heading = await section.locator("h2").textContent();
+    const sourceNote = await section.locator("p").first().textContent();
+    const table = section.locator("table");
+    const caption = await table.locator("caption").textContent();
+    const headers = await table.locator("thead th").allTextContents();
+    const rows = await table
+      .locator("tbody tr")
+      .evaluateAll((elements) =>
+        elements.map((row) => [...row.children].map((cell) => cell.textContent?.trim() ?? "")),
+      );
+    const shipped = await table.locator("tbody tr.shipped th").allTextContents();
+    await page.close();
+
+    expect(heading).toBe("Recorded training runs");
+    expect(sourceNote).toContain("models/logs/metrics.json");
+    expect(sourceNote).toContain("does not re-measure them");
+    expect(caption).toBe("Captioner training runs in models/logs/metrics.json");
+    expect(headers).toContain("CIDEr-D (test split, greedy)");
+    expect(headers).toContain("CIDEr-D as exported");
+    expect(rows.map((row) => row[0]?.split(/\s/)[0])).toEqual([
+      "lora-r4",
+      "lora-r8",
+      "lora-r16",
+      "lora-r16-long",
+    ]);
+    expect(shipped).toHaveLength(3);
+    expect(shipped[2]).toContain("shipped as Demo ViT + GPT-2, LoRA r=16 (synthetic)");
+
+    const column = (header: string): number => headers.indexOf(header);
+    const longRun = rows[3] ?? [];
+    expect(longRun[column("Continued from")]).toBe("lora-r16");
+    expect(longRun[column("Trainable parameters")]).toBe("2,290,176");
+    expect(longRun[column("Grounding")]).toBe("22.6 %");
+    expect(longRun[column("Hallucinated / kind words")]).toBe("341 / 563");
+    expect(longRun[column("CIDEr-D as exported")]).toBe("—");
+    expect(rows[0]?.[column("Continued from")]).toBe("—");
+    expect(rows[1]?.[column("Continued from")]).toBe("none");
+    expect(rows[2]?.[column("CIDEr-D (test split, greedy)")]).toBe("1.103");
+    expect(rows[2]?.[column("CIDEr-D as exported")]).toBe("1.098");
+  });
 });
 
 describe("token view", () => {
