@@ -183,7 +183,7 @@ def export_captioner(
             "file": "vision.onnx",
             "inputs": {"pixel_values": ["batch", 3, v.image_size, v.image_size]},
             "outputs": {"prefix_embeds": ["batch", model.prefix_length, g.n_embd]},
-            "encoder": {"type": "vit", **asdict(v)},
+            "encoder": vit_manifest(v),
             "projection": cfg.projection,
         },
         "decoder": {
@@ -272,7 +272,7 @@ def export_clip(model: CLIPModel, out: Path, model_id: str, extra_manifest: dict
             "file": "image.onnx",
             "inputs": {"pixel_values": ["batch", 3, v.image_size, v.image_size]},
             "outputs": {"image_embeds": ["batch", cfg.embed_dim]},
-            "encoder": {"type": "vit", **asdict(v)},
+            "encoder": vit_manifest(v),
         },
         "text": {
             "file": "text.onnx",
@@ -305,6 +305,12 @@ def load_clip(checkpoint: Path) -> CLIPModel:
     model = CLIPModel(saved["config"])
     model.load_state_dict(saved["state_dict"])
     return model
+
+
+def vit_manifest(cfg) -> dict:
+    """Describe a ViT config for a manifest, tuples as JSON lists so the dict equals its file."""
+    fields = {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(cfg).items()}
+    return {"type": "vit", **fields}
 
 
 def tiny_captioner(seed: int = 0) -> Captioner:

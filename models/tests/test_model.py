@@ -10,12 +10,14 @@ from edgecap_models.model import (
     CaptionerConfig,
     GPT2Config,
     ViTConfig,
+    VisionTransformer,
+    sincos_pos_embed,
 )
 
 
 def tiny_config(**overrides) -> CaptionerConfig:
+    overrides.setdefault("vit", ViTConfig(image_size=32, patch_size=8, embed_dim=16, depth=2, num_heads=2))
     return CaptionerConfig(
-        vit=ViTConfig(image_size=32, patch_size=8, embed_dim=16, depth=2, num_heads=2),
         gpt2=GPT2Config(vocab_size=300, n_positions=64, n_embd=16, n_layer=2, n_head=2),
         max_caption_tokens=12,
         **overrides,
@@ -121,3 +123,36 @@ def test_language_model_loss_ignores_padding():
     assert torch.isfinite(loss)
     assert torch.isfinite(partial)
     assert not torch.isclose(loss, partial)
+
+
+def test_conv_stem_keeps_the_patch_grid():
+    torch.manual_seed(0)
+    cfg = tiny_config(vit=ViTConfig(image_size=32, patch_size=8, embed_dim=16, depth=2, num_heads=2,
+                                    stem_channels=(4, 8, 8, 8)))  # fmt: skip
+    model = Captioner(cfg).eval()
+    assert model.encode_image(torch.randn(2, 3, 32, 32)).shape == (2, 17, 16)
+    names = {name for name, _ in model.vit.named_parameters()}
+    # Three stride-2 convolutions (patch 8), one at stride 1, then the 1 x 1 projection.
+    assert {"patch_embed.backbone.0.weight", "patch_embed.backbone.6.weight", "patch_embed.proj.weight"} <= names
+    assert model.vit.patch_embed.proj.kernel_size == (1, 1)
+
+
+def test_conv_stem_rejects_a_geometry_it_cannot_reach():
+    for patch, widths in ((6, (4, 4, 4)), (8, (4, 4))):
+        try:
+            VisionTransformer(ViTConfig(image_size=48, patch_size=patch, embed_dim=16, depth=1, num_heads=2,
+                                        stem_channels=widths))  # fmt: skip
+        except ValueError as error:
+            assert f"patch_size={patch}" in str(error)
+        else:
+            raise AssertionError(f"patch {patch} with stem {widths} was accepted")
+
+
+def test_sincos_position_embeddings():
+    table = sincos_pos_embed(4, 16)
+    assert table.shape == (17, 16)
+    assert torch.all(table[0] == 0)  # CLS
+    patches = table[1:]
+    near = (patches[0] - patches[1]).norm()  # (0, 0) and (0, 1)
+    far = (patches[0] - patches[15]).norm()  # (0, 0) and (3, 3)
+    assert near < far

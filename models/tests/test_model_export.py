@@ -19,6 +19,7 @@ from edgecap_models.export import (
     tiny_captioner,
     tiny_clip,
 )
+from edgecap_models.model import ViTConfig, VisionTransformer
 from edgecap_models.onnx_storage import quantize_rows
 
 
@@ -117,3 +118,19 @@ def test_captioner_fixture_steps(captioner_package, tmp_path):
     assert steps[2]["prefix_attention_shape"] == [2, 2, 2, 197]
     pixels = np.fromfile(fixture_dir / "pixel_values.f32", dtype="<f4")
     assert pixels.size == np.prod(fixture["pixel_values"]["shape"])
+
+
+def test_hybrid_vision_graph_exports_its_conv_stem(tmp_path):
+    # The demo ViT has a conv stem before the patch projection; the vision graph must carry it.
+    torch.manual_seed(0)
+    model = tiny_captioner()
+    stem_cfg = ViTConfig(embed_dim=32, depth=2, num_heads=2, stem_channels=(8, 8, 16, 16))
+    model.vit = VisionTransformer(stem_cfg)
+    model.cfg.vit = stem_cfg
+    storage = prepare_captioner(model)
+    export_captioner(model, tmp_path / "hybrid", "test-hybrid", {"training": storage})
+    graph = onnx.load(tmp_path / "hybrid" / "vision.onnx").graph
+    assert value_info_shape(graph.input[0]) == ["batch", 3, 112, 112]
+    assert sum(node.op_type == "Conv" for node in graph.node) == 5  # 4 stem convolutions + the 1 x 1 projection
+    manifest = json.loads((tmp_path / "hybrid" / "manifest.json").read_text())
+    assert manifest["prefix"]["length"] == 197
