@@ -22,6 +22,7 @@ import torch
 
 from .data import build_split, caption_batch, normalize
 from .evaluate_captioner import cider_of, generate_captions, grounding, score_with_cli, write_homework_files
+from .grounding_loss import batch_targets, caption_targets, grounding_loss
 from .lora import LoRAConfig, LoRALinear, apply_lora, check_trainable_cap
 from .model import Captioner, CaptionerConfig, demo_config, full_size_config
 from .text import gpt2_encode
@@ -86,13 +87,14 @@ def run(
     projection: str = "mlp",
     seed: int = 0,
     init_from: Path | None = None,
+    grounding_weight: float = 0.0,
 ) -> dict:
     set_threads()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     log = JsonlLog(log_path, f"captioner_{name}")
-    cfg = demo_config(projection=projection)
     vit_ckpt = load_checkpoint(out / "vit.pt")
+    cfg = demo_config(projection=projection, vit=vit_ckpt["config"])  # the geometry the ViT was trained with
     decoder_ckpt = load_checkpoint(out / "decoder.pt")
     model = build_captioner(cfg, lora_cfg, vit_ckpt["state_dict"], decoder_ckpt["state_dict"])
     earlier_steps = 0
@@ -108,8 +110,12 @@ def run(
     suffix = "final" if first_block is None else f"block{first_block}"
     tokens = vit_token_cache(model.vit, train["images"], first_block, out / "cache" / f"vit_train_{images}_{suffix}.pt")
     captions = [[gpt2_encode(c) for c in row] for row in train["captions"]]
+    grid = cfg.vit.grid_size
+    targets = None
+    if grounding_weight > 0:
+        targets = [[caption_targets(c, objects, grid) for c in row] for row, objects in zip(captions, train["objects"])]
     log.write("start", variant=name, lora=asdict(lora_cfg), projection=projection, trainable_params=trainable,
-              steps=steps, batch_images=batch_images, lr=lr, images=images)  # fmt: skip
+              steps=steps, batch_images=batch_images, lr=lr, images=images, grounding_weight=grounding_weight)  # fmt: skip
 
     lora_params = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
     other_params = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" not in n]
@@ -129,14 +135,22 @@ def run(
             batch_tokens = model.vit(None, first_block=first_block, tokens=batch_tokens)
         prefix = model.encode_image(vit_tokens=batch_tokens)  # (B, 197, C)
         input_ids, labels = caption_batch([c for i in index for c in captions[i]], cfg.max_caption_tokens)
-        loss = model(prefix, input_ids, labels)
+        batch = None if targets is None else batch_targets([t for i in index for t in targets[i]], cfg.max_caption_tokens)
+        if batch is None:
+            loss = caption_loss = model(prefix, input_ids, labels)
+            attention_loss = None
+        else:
+            caption_loss, prefix_attention = model(prefix, input_ids, labels, return_prefix_attention=True)
+            attention_loss = grounding_loss(prefix_attention, batch)
+            loss = caption_loss + grounding_weight * attention_loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable_list, 1.0)
         optimizer.step()
-        losses.append(loss.item())
+        losses.append(caption_loss.item())
         if step % 25 == 0 or step == steps - 1:
-            log.write("step", step=step, loss=round(loss.item(), 4), lr=optimizer.param_groups[0]["lr"])
+            extra = {} if attention_loss is None else {"grounding_loss": round(attention_loss.item(), 4)}
+            log.write("step", step=step, loss=round(caption_loss.item(), 4), **extra, lr=optimizer.param_groups[0]["lr"])
 
     steps_total = earlier_steps + steps
     epochs = steps_total * batch_images / images
@@ -158,6 +172,7 @@ def run(
         "trainable_params": trainable,
         "steps": steps_total,
         "init_from": None if init_from is None else str(init_from),
+        "grounding_weight": grounding_weight,
         "batch_images": batch_images,
         "captions_per_step": batch_images * 5,
         "epochs": round(epochs, 3),
@@ -244,7 +259,11 @@ def main(argv=None):
     parser.add_argument("--name", default=None, help="run name for checkpoint, logs and outputs")
     parser.add_argument("--init-from", type=Path, default=None, help="continue from this captioner checkpoint")
     parser.add_argument("--result", type=Path, default=None, help="also write the result JSON, with this command, here")
+    parser.add_argument("--grounding-weight", type=float, default=0.0,
+                        help="weight of the attention-supervision loss on kind words (0: off); see grounding_loss.py")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.grounding_weight < 0:
+        parser.error(f"--grounding-weight must be >= 0, got {args.grounding_weight}")
 
     if args.full_size:
         require_gpu_for_full_size()
@@ -267,7 +286,8 @@ def main(argv=None):
     name = args.name or args.variant or f"r{lora_cfg.rank}_a{lora_cfg.alpha:g}"
     log = args.log or Path(f"models/logs/train_captioner_{name}.jsonl")
     result = run(args.out, name, lora_cfg, args.steps, args.batch_images, args.lr, args.images, args.test_images,
-                 log, projection=args.projection, init_from=args.init_from)  # fmt: skip
+                 log, projection=args.projection, init_from=args.init_from,
+                 grounding_weight=args.grounding_weight)  # fmt: skip
     print(json.dumps({k: v for k, v in result.items() if k != "cli"}, indent=2))
     if args.result:
         write_result(args.result, result, argv, "edgecap_models.train_captioner")
