@@ -24,7 +24,7 @@ from .train_captioner import evaluate_model
 from .train_clip import trim
 from .training import set_threads
 
-REFERENCE_VARIANT = "r16_a32"  # the recipe's LoRA settings; --reference picks the run to ship
+REFERENCE_VARIANT = "r16_a32_grounded"  # train_demo's shipped run; --reference picks another
 PACKAGE_BUDGET_BYTES = 40_000_000  # demo captioner + demo CLIP together
 
 
@@ -59,8 +59,8 @@ def collect_stage_results(metrics: dict, folder: Path) -> None:
     """
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
         result = json.loads(path.read_text())
-        if path.stem == "clip":
-            metrics["clip"] = result
+        if path.stem in ("vit", "decoder", "clip"):
+            metrics[path.stem] = result
         elif path.stem.startswith("captioner_"):
             metrics.setdefault("captioner", {})[result["variant"]] = result
 
