@@ -179,6 +179,10 @@ def main(argv=None):
     parser.add_argument("--stem-steps", type=int, default=1000, help="conv-stem warm-up steps (hybrid ViT only)")
     parser.add_argument("--result", type=Path, default=None, help="also write the result JSON, with this command, here")
     args = parser.parse_args(argv)
+    if args.stem_steps < 0:
+        parser.error(f"--stem-steps must be >= 0 (0 skips the warm-up), got {args.stem_steps}")
+    if not 0 < args.background_weight <= 1:
+        parser.error(f"--background-weight must be in (0, 1], got {args.background_weight}")
     result = run(args.out, args.steps, args.batch_size, args.lr, args.images, args.log,
                  background_weight=args.background_weight, stem_steps=args.stem_steps)  # fmt: skip
     if args.result:
