@@ -145,6 +145,10 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path("models/work"), help="work folder (caches, outputs)")
     parser.add_argument("--images", type=int, default=300, help="test images to caption")
     args = parser.parse_args(argv)
+    if not args.checkpoint.exists():
+        parser.error(f"--checkpoint {args.checkpoint} not found; pass a captioner_*.pt that train_captioner wrote")
+    if args.images < 1:
+        parser.error(f"--images must be at least 1, got {args.images}")
     print(json.dumps(evaluate_checkpoint(args.checkpoint, args.out, args.images), indent=2))
 
 

@@ -151,9 +151,9 @@ class PatchEmbed(nn.Module):
 
     A stem gives each patch token the edges and corners around it: three stride-2 3 x 3
     convolutions cover 15 px, and a fourth at stride 1 widens that to 31 px. A ViT trained from
-    scratch on a few thousand images does not learn this within a CPU budget. In a trial with
-    the plain embedding, the demo ViT named the kind of 22 % of validation object patches after
-    300 steps (chance is 17 %). With the stem it named 98 %.
+    scratch on a few thousand images does not learn this within a CPU budget. Trained the same
+    way for 300 steps, the demo ViT with the plain embedding named the kind of 24 % of validation
+    object patches (chance is 17 %), and with the stem 98 %.
     """
 
     def __init__(self, cfg: ViTConfig):

@@ -12,6 +12,8 @@ models/logs/metrics.json under "exported".
 
 import argparse
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import torch
@@ -65,6 +67,26 @@ def collect_stage_results(metrics: dict, folder: Path) -> None:
             metrics.setdefault("captioner", {})[result["variant"]] = result
 
 
+def check_work_folder(parser, work: Path, reference: str) -> None:
+    """Exit before writing anything when the work folder cannot produce both shipped packages.
+
+    The release overwrites the committed packages, parity fixtures and metrics, so a typo in
+    --work or --reference must not leave them half replaced.
+    """
+    if not work.is_dir():
+        parser.error(f"--work {work} is not a folder; pass the folder that train_demo or the stage commands wrote")
+    if not (work / f"captioner_{reference}.pt").exists():
+        found = sorted(p.stem.removeprefix("captioner_") for p in work.glob("captioner_*.pt"))
+        parser.error(
+            f"--reference {reference!r} has no checkpoint {work / f'captioner_{reference}.pt'}; "
+            f"runs in {work}: {', '.join(found) or 'none'}"
+        )
+    if not (work / "clip.pt").exists():
+        parser.error(f"{work / 'clip.pt'} not found; run train_clip --out {work} first")
+    # NOTE: a work folder from `train_demo --smoke` passes these checks. Release such a run with
+    # --packages, --fixtures and --metrics under /tmp, or it replaces the shipped models.
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("models/work"), help="work folder with the checkpoints")
@@ -77,10 +99,12 @@ def main(argv=None):
         "--measure-all", action="store_true", help="re-measure every variant as exported, not only the reference one"
     )
     args = parser.parse_args(argv)
+    check_work_folder(parser, args.work, args.reference)
     set_threads()
     metrics = json.loads(args.metrics.read_text()) if args.metrics.exists() else {}
     collect_stage_results(metrics, args.metrics.parent / "results")
-    exported = {"command": "PYTHONPATH=models /usr/bin/python3 -m edgecap_models.release --work " + str(args.work)}
+    arguments = argv if argv is not None else sys.argv[1:]
+    exported = {"command": "PYTHONPATH=models /usr/bin/python3 -m edgecap_models.release " + shlex.join(arguments)}
 
     for checkpoint in sorted(args.work.glob("captioner_*.pt")):
         model, saved = load_captioner(checkpoint)

@@ -200,7 +200,7 @@ def evaluate_model(
     )
     cli = score_with_cli(prediction_path, reference_path)
     ground = grounding(results, test["objects"], cfg.vit.grid_size)
-    examples = [{"image": str(test["names"][i]), "caption": results[i][0]} for i in range(3)]
+    examples = [{"image": str(test["names"][i]), "caption": results[i][0]} for i in range(min(3, len(results)))]
     return {
         "test_images": len(results),
         "decoding": "greedy",
@@ -242,8 +242,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("models/work"), help="work folder with vit.pt and decoder.pt")
     parser.add_argument("--variant", default=None, help=f"preset rank/alpha: {', '.join(VARIANTS)}")
-    parser.add_argument("--rank", type=int, default=16, help="LoRA rank r")
-    parser.add_argument("--alpha", type=float, default=32.0, help="LoRA alpha (scale = alpha / r)")
+    parser.add_argument("--rank", type=int, default=None, help="LoRA rank r (default 16)")
+    parser.add_argument("--alpha", type=float, default=None, help="LoRA alpha, scale = alpha / r (default 32)")
     parser.add_argument("--dropout", type=float, default=0.05, help="LoRA dropout")
     parser.add_argument("--targets", default=",".join(LoRAConfig().targets), help="comma-separated module names")
     parser.add_argument("--projection", choices=("linear", "mlp"), default="mlp", help="visual projection")
@@ -262,8 +262,16 @@ def main(argv=None):
     parser.add_argument("--grounding-weight", type=float, default=0.0,
                         help="weight of the attention-supervision loss on kind words (0: off); see grounding_loss.py")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.grounding_weight < 0:
-        parser.error(f"--grounding-weight must be >= 0, got {args.grounding_weight}")
+    # `not x >= 0` also rejects NaN, which would turn the loss off without a word.
+    if not args.grounding_weight >= 0:
+        parser.error(f"--grounding-weight must be a number >= 0, got {args.grounding_weight}")
+    for option, value in (("--steps", args.steps), ("--batch-images", args.batch_images), ("--test-images", args.test_images)):
+        if value < 1:
+            parser.error(f"{option} must be at least 1, got {value}")
+    if args.images < args.batch_images:
+        parser.error(f"--images {args.images} is below --batch-images {args.batch_images}; use at least one batch")
+    if args.init_from is not None and not args.init_from.exists():
+        parser.error(f"--init-from {args.init_from} not found; pass a checkpoint that train_captioner wrote")
 
     if args.full_size:
         require_gpu_for_full_size()
@@ -275,14 +283,22 @@ def main(argv=None):
     preset = VARIANTS.get(args.variant, {}) if args.variant else {}
     if args.variant and not preset:
         parser.error(f"unknown --variant {args.variant!r}; choose one of {', '.join(VARIANTS)}")
+    if preset and (args.rank is not None or args.alpha is not None):
+        parser.error(f"--variant {args.variant} sets rank {preset['rank']} and alpha {preset['alpha']:g}; "
+                     "drop --rank / --alpha, or drop --variant")  # fmt: skip
+    rank = preset.get("rank", 16 if args.rank is None else args.rank)
+    if rank < 1:
+        parser.error(f"--rank must be at least 1, got {rank}")
     lora_cfg = LoRAConfig(
-        rank=preset.get("rank", args.rank),
-        alpha=preset.get("alpha", args.alpha),
+        rank=rank,
+        alpha=preset.get("alpha", 32.0 if args.alpha is None else args.alpha),
         dropout=args.dropout,
         targets=tuple(t for t in args.targets.split(",") if t),
         train_last_vit_block=args.train_last_vit_block,
         max_trainable_params=args.max_trainable,
     )
+    if not (args.out / "vit.pt").exists() or not (args.out / "decoder.pt").exists():
+        parser.error(f"{args.out} lacks vit.pt or decoder.pt; run train_vit and train_decoder with --out {args.out} first")
     name = args.name or args.variant or f"r{lora_cfg.rank}_a{lora_cfg.alpha:g}"
     log = args.log or Path(f"models/logs/train_captioner_{name}.jsonl")
     result = run(args.out, name, lora_cfg, args.steps, args.batch_images, args.lr, args.images, args.test_images,

@@ -9,7 +9,7 @@ models/logs/metrics.json.
     /usr/bin/python3 -m edgecap_models.train_demo --out /tmp/edgecap-smoke --smoke   # a few steps each
 
 The step counts are sized from step times measured on 2 idle CPU cores (ViT about 1 s per step
-after a 0.15 s-per-step stem warm-up, captioner about 2 s, CLIP about 0.7 s): about 75 minutes
+after a 0.17 s-per-step stem warm-up, captioner about 2 s, CLIP about 0.7 s): about 75 minutes
 for the whole run, and much longer when other jobs share the cores.
 """
 
@@ -39,13 +39,17 @@ GROUNDING_WEIGHT = 0.5
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("models/work"), help="work folder (checkpoints, caches)")
-    parser.add_argument("--logs", type=Path, default=Path("models/logs"), help="folder for logs and metrics.json")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="folder for logs and metrics.json (default models/logs; with --smoke, OUT/logs)")  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="a few steps per stage on 64 images")
     parser.add_argument("--variants", default=",".join(train_captioner.VARIANTS), help="captioner variants to train")
     parser.add_argument("--skip", default="", help="comma-separated stages to reuse from --out: decoder,vit")
     for key in FULL:
         parser.add_argument("--" + key.replace("_", "-"), type=int, default=None, help=f"override {key}")
     args = parser.parse_args(argv)
+    if args.logs is None:
+        # A smoke run must not append to the committed training logs of the shipped models.
+        args.logs = args.out / "logs" if args.smoke else Path("models/logs")
     plan = dict(SMOKE if args.smoke else FULL)
     for key in FULL:
         if getattr(args, key) is not None:

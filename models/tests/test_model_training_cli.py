@@ -50,3 +50,29 @@ def test_coco_layout_demo_config_trains_on_cpu(tmp_path):
     assert saved["steps"] == 2
     assert saved["preprocessing"]["size"] == 112
     assert model.prefix_length == 197
+
+
+def test_captioner_cli_rejects_bad_options(tmp_path):
+    cases = [
+        (["--grounding-weight", "nan"], "--grounding-weight must be a number >= 0, got nan"),
+        (["--steps", "0"], "--steps must be at least 1, got 0"),
+        (["--variant", "r16_a32", "--rank", "64"], "drop --rank / --alpha"),
+        (["--out", str(tmp_path)], "lacks vit.pt or decoder.pt"),
+    ]
+    for arguments, message in cases:
+        completed = run_module("edgecap_models.train_captioner", *arguments)
+        assert completed.returncode == 2, arguments
+        assert message in completed.stderr, arguments
+
+
+def test_release_checks_its_work_folder_first(tmp_path):
+    missing = run_module("edgecap_models.release", "--work", str(tmp_path / "absent"), "--metrics", str(tmp_path / "m.json"))
+    assert missing.returncode == 2
+    assert "is not a folder" in missing.stderr
+    (tmp_path / "captioner_r16_a32.pt").write_bytes(b"")
+    wrong = run_module("edgecap_models.release", "--work", str(tmp_path), "--reference", "nope",
+                       "--metrics", str(tmp_path / "m.json"))  # fmt: skip
+    assert wrong.returncode == 2
+    assert "runs in" in wrong.stderr
+    assert "r16_a32" in wrong.stderr
+    assert not (tmp_path / "m.json").exists()  # nothing written
