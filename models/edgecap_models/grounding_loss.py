@@ -1,12 +1,14 @@
 """Attention supervision for the captioner: kind words should look at the objects they name.
 
-The recipe follows "attention correctness" (Liu et al., AAAI 2017): for each caption token of a
-word that names objects of the scene ("circle", "stars"), the decoder's prefix attention, averaged
-over heads and layers and read at the query that produces the token, should put its mass on the
-patches of those objects. The loss is -log(mass on the target patches). The targets are the
-patches whose centre lies inside a named object's box: the same test that the grounding metric
-(`evaluate_captioner.grounding`) applies to the attention peak, so the metric stays a held-out
-check on the test split while training sees the train split's boxes only.
+The loss supervises attention as in "Attention Correctness in Neural Image Captioning" (Liu et
+al., AAAI 2017). Take each caption token of a word that names objects of the scene ("circle",
+"stars"). The decoder's prefix attention at the query that produces that token, averaged over
+heads and layers, should put its mass on the patches of those objects, and the loss is
+-log(mass on the target patches).
+
+The target patches are those whose centre lies inside a named object's box. The grounding metric
+(`evaluate_captioner.grounding`) applies the same test to the attention peak. Training sees the
+train split's boxes only, so the metric on the test split stays a held-out check.
 
 The demo domain gives every object's box. COCO's instance annotations have boxes too, so the loss
 carries over to photos.

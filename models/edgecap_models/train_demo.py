@@ -82,35 +82,31 @@ def main(argv=None):
                                        stem_steps=plan["vit_stem_steps"])  # fmt: skip
         save()
 
-    metrics["captioner"] = {}
-    for name in filter(None, args.variants.split(",")):
-        preset = train_captioner.VARIANTS[name]
-        result = train_captioner.run(
+    def train_variant(name: str, base: str, steps: int, **options) -> dict:
+        preset = train_captioner.VARIANTS[base]
+        return train_captioner.run(
             args.out,
             name,
             LoRAConfig(rank=preset["rank"], alpha=preset["alpha"]),
-            plan["captioner_steps"],
+            steps,
             16,
             2e-3,
             plan["images"],
             plan["test_images"],
             args.logs / f"train_captioner_{name}.jsonl",
+            **options,
         )
-        metrics["captioner"][name] = result
+
+    metrics["captioner"] = {}
+    for name in filter(None, args.variants.split(",")):
+        metrics["captioner"][name] = train_variant(name, name, plan["captioner_steps"])
         save()
 
     if SHIPPED_BASE in metrics["captioner"] and plan["grounded_steps"] > 0:
-        preset = train_captioner.VARIANTS[SHIPPED_BASE]
-        metrics["captioner"][SHIPPED_NAME] = train_captioner.run(
-            args.out,
+        metrics["captioner"][SHIPPED_NAME] = train_variant(
             SHIPPED_NAME,
-            LoRAConfig(rank=preset["rank"], alpha=preset["alpha"]),
+            SHIPPED_BASE,
             plan["grounded_steps"],
-            16,
-            2e-3,
-            plan["images"],
-            plan["test_images"],
-            args.logs / f"train_captioner_{SHIPPED_NAME}.jsonl",
             init_from=args.out / f"captioner_{SHIPPED_BASE}.pt",
             grounding_weight=GROUNDING_WEIGHT,
         )
